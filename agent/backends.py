@@ -1,0 +1,165 @@
+"""Backends turn one document into the genre's result: offline rules, or a model through prompts."""
+
+import asyncio
+import inspect
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from agent.cache import content_hash
+from agent.calllog import CALL_LABELS, CallRecord
+from agent.chunking import Chunk, chunk
+from agent.documents import Document
+from agent.errors import FazhiError
+from agent.genre import Genre, Part, Task
+from agent.grounding import SourceIndex
+from agent.llm import Answer, ModelClient
+
+USER_TEMPLATE = "<document>\n{text}\n</document>"
+PART_GAP = "\n……\n"
+
+
+@dataclass
+class Outcome:
+    """One document's extraction: the result, or the error that stopped it."""
+
+    doc_id: str
+    result: BaseModel | None = None
+    error: str | None = None
+    attempts: int = 0
+    dropped: list[str] = field(default_factory=list)
+    latency_s: float = 0.0
+    calls: list[CallRecord] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def schema_hash(genre: Genre) -> str:
+    return content_hash(genre.result.model_json_schema())[:12]
+
+
+class OfflineBackend:
+    """The genre's deterministic rules; no model, no network."""
+
+    name = "offline"
+    model: str | None = None
+    profile_name: str | None = None
+    base_url: str | None = None
+
+    def __init__(self, genre: Genre) -> None:
+        self.genre = genre
+
+    def prompt_version(self) -> str:
+        sources = [Path(inspect.getfile(self.genre.offline)), *self.genre.offline_sources]
+        return "rules-" + content_hash([p.read_text(encoding="utf-8") for p in sources])[:12]
+
+    async def extract(self, doc: Document) -> Outcome:
+        started = time.perf_counter()
+        try:
+            result = self.genre.offline(doc.text)
+        except Exception as exc:  # a rule bug must not lose the other documents
+            return Outcome(doc.doc_id, error=f"offline rules failed: {type(exc).__name__}: {exc}")
+        return Outcome(doc.doc_id, result, latency_s=time.perf_counter() - started)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def spans(parts: list[Part], kinds: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Merged [start, end) stretches of the parts of the given kinds."""
+    merged: list[tuple[int, int]] = []
+    for part in sorted((p for p in parts if p.kind in kinds), key=lambda p: p.start):
+        if merged and part.start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], part.end))
+        else:
+            merged.append((part.start, part.end))
+    return merged
+
+
+def dedupe(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    unique = []
+    for item in sorted(items, key=lambda it: (it.get("start") or 0, it.get("end") or 0)):
+        key = content_hash(item)
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return unique
+
+
+class LLMBackend:
+    """Prompts a model per task and chunk; grounds every item to offsets in the document."""
+
+    name = "llm"
+
+    def __init__(self, genre: Genre, client: ModelClient, profile_name: str) -> None:
+        self.genre = genre
+        self.client = client
+        self.model = client.profile.model
+        self.base_url = client.profile.base_url
+        self.profile_name = profile_name
+        self.budget = client.profile.chunk_tokens
+
+    def prompt_version(self) -> str:
+        tasks = [[t.name, self.genre.prompt_text(t), t.answer.model_json_schema()] for t in self.genre.tasks]
+        return "prompts-" + content_hash(tasks)[:12]
+
+    def messages(self, task: Task, text: str) -> list[dict[str, str]]:
+        """Fixed instructions first, the document last, so providers' prefix caches hit."""
+        return [{"role": "system", "content": self.genre.prompt_text(task)},
+                {"role": "user", "content": USER_TEMPLATE.format(text=text)}]
+
+    async def ask(self, doc: Document, task: Task, index: int, text: str) -> Answer:
+        CALL_LABELS.set({"doc_id": doc.doc_id, "task": task.name, "chunk": index})
+        return await self.client.ask(self.messages(task, text), task.answer, text)
+
+    def chunks(self, doc: Document, parts: list[Part], task: Task) -> list[Chunk]:
+        return [c for a, b in spans(parts, task.parts) for c in chunk(doc.text, a, b, self.budget)]
+
+    async def run_whole(self, doc: Document, parts: list[Part], task: Task) -> tuple[Any, list[Answer]]:
+        text = PART_GAP.join(doc.text[a:b].strip() for a, b in spans(parts, task.parts))
+        text = text[: self.budget] or doc.text[: self.budget]
+        answer = await self.ask(doc, task, 0, text)
+        return answer.value.model_dump(mode="json"), [answer]
+
+    async def run_chunked(self, doc: Document, parts: list[Part], task: Task) -> tuple[Any, list[Answer]]:
+        pieces = self.chunks(doc, parts, task)
+        answers = await asyncio.gather(
+            *(self.ask(doc, task, i, doc.text[c.start : c.end]) for i, c in enumerate(pieces)))
+        index = SourceIndex(doc.text)
+        items = [placed for c, a in zip(pieces, answers) for placed in place(a.value, c, index)]
+        return dedupe(items), list(answers)
+
+    async def extract(self, doc: Document) -> Outcome:
+        started = time.perf_counter()
+        parts = self.genre.segment(doc.text)
+        try:
+            runs = await asyncio.gather(*(
+                (self.run_chunked if t.chunked else self.run_whole)(doc, parts, t) for t in self.genre.tasks))
+        except FazhiError as exc:
+            return Outcome(doc.doc_id, error=str(exc), latency_s=time.perf_counter() - started)
+        fields = {t.name: value for t, (value, _) in zip(self.genre.tasks, runs)}
+        answers = [a for _, task_answers in runs for a in task_answers]
+        result = self.genre.result.model_validate(fields)
+        return Outcome(doc.doc_id, result, attempts=sum(a.attempts for a in answers),
+                       dropped=[d for a in answers for d in a.dropped], latency_s=time.perf_counter() - started)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def place(answer: BaseModel, piece: Chunk, index: SourceIndex) -> list[dict[str, Any]]:
+    """The answer's items with `start`/`end` offsets into the document, found inside their chunk."""
+    placed = []
+    for item in getattr(answer, "items", []):
+        span = index.locate(item.evidence, piece.start)
+        if span is None or span[1] > piece.end:
+            continue
+        start, end = span
+        placed.append(item.model_dump(mode="json") | {"evidence": index.text[start:end], "start": start, "end": end})
+    return placed

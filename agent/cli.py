@@ -1,0 +1,189 @@
+"""The `fazhi` command: a thin shell over `agent.api`. Data goes to stdout, messages to stderr."""
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from agent import api
+from agent.errors import FazhiError
+from agent.formatting import FORMATS, render
+from agent.runs import RunSummary
+
+app = typer.Typer(help="Turn rule-of-law government reports into rows you can query.", no_args_is_help=True,
+                  add_completion=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+Paths = Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .htm), folders recursively.")]
+Db = Annotated[str | None, typer.Option("--db", help="DuckDB file [default: ./fazhi.duckdb or FAZHI_DB].")]
+Format = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
+
+
+def say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def fails_cleanly(func: F) -> F:
+    """Typed errors become one line on stderr and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except FazhiError as exc:
+            say(f"Error: {exc}")
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise FazhiError(f"Unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+
+
+@app.command()
+@fails_cleanly
+def ingest(paths: Paths, db: Db = None) -> None:
+    """Read reports into the database (no extraction)."""
+    docs, rejected = api.ingest(paths, api.Options(db=db))
+    for bad in rejected:
+        say(f"Skipped {bad.path}: {bad.reason}")
+    say(f"Ingested {len(docs)} documents ({len(rejected)} files skipped) into {api.db_path(api.Options(db=db))}")
+    if rejected:
+        raise typer.Exit(1)
+
+
+def print_summary(s: RunSummary) -> None:
+    items = ", ".join(f"{n} {k}" for k, n in s.items.items()) or "no items"
+    say(f"Run {s.run_id} ({s.backend}{' ' + s.model if s.model else ''}, {s.prompt_version}): "
+        f"{s.done} done, {s.failed} failed, {s.skipped} already done, {len(s.rejected)} files skipped")
+    say(f"  {items}; {s.dropped} ungrounded items dropped")
+    say(f"  {s.requests} requests, {s.cache_hits} cache hits, {s.tokens_in} tokens in "
+        f"({s.tokens_cached} cached), {s.tokens_out} out, ${s.cost_usd:.4f}")
+    for doc_id, error in s.failures:
+        say(f"  failed {doc_id}: {error}")
+    for bad in s.rejected:
+        say(f"  skipped {bad.path}: {bad.reason}")
+
+
+@app.command()
+@fails_cleanly
+def extract(
+    paths: Paths,
+    db: Db = None,
+    backend: Annotated[str, typer.Option(help="auto (a model if one is configured, else offline), offline or llm.")]
+    = "auto",
+    profile: Annotated[str | None, typer.Option(help="Provider profile: openai, deepseek, qwen, moonshot, zhipu, "
+                                                     "vllm, ollama, or one from fazhi.toml.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name (overrides the profile's).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL (overrides the profile's).")]
+    = None,
+    api_key: Annotated[str | None, typer.Option(help="API key [default: FAZHI_API_KEY or the profile's variable].")]
+    = None,
+    mode: Annotated[str | None, typer.Option(help="instructor mode: json, tools, json_schema, md_json.")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Requests in flight at once.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Wall-clock deadline per request, seconds.")] = None,
+    cache_dir: Annotated[str | None, typer.Option(help="Answer cache folder [default: ./cache].")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Replay model answers from the cache only.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Re-extract documents that already have a result.")] = False,
+) -> None:
+    """Ingest reports, extract metadata, metrics and issues, and store them."""
+    options = api.Options(backend=backend, profile=profile, model=model, base_url=base_url, api_key=api_key,
+                          mode=mode, concurrency=concurrency, timeout=timeout, db=db, cache_dir=cache_dir,
+                          use_cache=not no_cache, replay_only=offline, force=force)
+    with Progress() as progress:
+        summary = api.extract(paths, options, on_start=progress.start, on_done=progress.advance, notify=say)
+    print_summary(summary)
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+class Progress:
+    """A progress bar on stderr, shown only on a terminal."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def start(self, total: int) -> None:
+        if sys.stderr.isatty() and total:
+            self.bar = typer.progressbar(length=total, label="Extracting", file=sys.stderr).__enter__()
+
+    def advance(self, _outcome: object) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@app.command()
+@fails_cleanly
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run, e.g. \"SELECT * FROM reports\".")],
+    db: Db = None,
+    fmt: Format = "table",
+    write: Annotated[bool, typer.Option("--write", help="Allow statements that change the database.")] = False,
+) -> None:
+    """Run SQL against the database (read-only unless --write)."""
+    check_format(fmt)
+    store = api.open_store(db, read_only=not write)
+    try:
+        columns, rows = store.query(query)
+    finally:
+        store.close()
+    if columns:
+        typer.echo(render(columns, rows, fmt))
+
+
+@app.command()
+@fails_cleanly
+def show(
+    doc: Annotated[str, typer.Argument(help="Document id (or a unique prefix) or the path it was read from.")],
+    db: Db = None,
+    fmt: Format = "table",
+) -> None:
+    """One report's metadata, metrics and issues."""
+    check_format(fmt)
+    report = api.show(doc, db)
+    if fmt == "json":
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    for key, value in report.items():
+        if isinstance(value, dict):
+            typer.echo(render(["field", "value"], list(value.items()), fmt))
+        elif isinstance(value, list):
+            typer.echo(f"\n{key} ({len(value)})")
+            if value:
+                typer.echo(render(list(value[0]), [list(v.values()) for v in value], fmt))
+        else:
+            say(f"{key}: {value}")
+
+
+@app.command()
+@fails_cleanly
+def runs(db: Db = None, fmt: Format = "table", limit: Annotated[int, typer.Option(help="How many.")] = 20) -> None:
+    """Recent runs: backend, model, prompt version, documents, tokens, cost."""
+    check_format(fmt)
+    store = api.open_store(db)
+    try:
+        columns, rows = store.query(
+            "SELECT run_id, kind, backend, model, prompt_version, status, n_docs, n_done, n_failed, n_skipped,"
+            " requests, cache_hits, tokens_in, tokens_out, round(cost_usd, 4) AS cost_usd, started_at, finished_at"
+            " FROM runs ORDER BY run_id DESC LIMIT ?", [limit])
+    finally:
+        store.close()
+    typer.echo(render(columns, rows, fmt))
+
+
+if __name__ == "__main__":
+    app()

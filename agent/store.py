@@ -1,0 +1,163 @@
+"""The DuckDB store: numbered, append-only migrations; documents, runs, extractions and call logs.
+
+Each document's result is written in one transaction together with its call log, replacing any
+earlier result of the same backend, model and prompt version: no crash leaves half a document.
+"""
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from agent.calllog import CallRecord
+from agent.documents import Document
+from agent.errors import DatabaseLocked, FazhiError, QueryError
+from agent.genre import Genre
+
+ENGINE_MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_FILE = re.compile(r"^(\d+)_\w+\.sql$")
+CALL_COLUMNS = ("run_id", "doc_id", "task", "chunk", "model", "base_url", "status", "error", "latency_s",
+                "tokens_in", "tokens_out", "tokens_cached", "cache_hit", "cache_key", "created_at")
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise DatabaseLocked(str(path)) from exc
+        raise FazhiError(f"Cannot open database {path}: {exc}") from exc
+
+
+def migration_files(folder: Path) -> list[tuple[int, Path]]:
+    found = [(int(m.group(1)), p) for p in folder.glob("*.sql") if (m := MIGRATION_FILE.match(p.name))]
+    return sorted(found)
+
+
+class Store:
+    """One DuckDB file. Open read-only for queries; writers migrate on open."""
+
+    def __init__(self, path: str | Path, genre: Genre, read_only: bool = False) -> None:
+        self.path = str(path)
+        self.genre = genre
+        if read_only and not Path(self.path).exists():
+            raise FazhiError(f"No database at {self.path}: run `fazhi extract` first, or pass --db FILE")
+        self.db = connect(self.path, read_only)
+        if not read_only:
+            self.migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def migrate(self) -> None:
+        """Apply every migration not yet applied, engine first, then the genre's, each in a transaction."""
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (namespace VARCHAR, version INTEGER, name VARCHAR,"
+            " applied_at TIMESTAMPTZ DEFAULT current_timestamp, PRIMARY KEY (namespace, version))"
+        )
+        for namespace, folder in (("engine", ENGINE_MIGRATIONS), (self.genre.name, self.genre.migrations_dir)):
+            done = {v for (v,) in self.db.execute(
+                "SELECT version FROM schema_migrations WHERE namespace = ?", [namespace]).fetchall()}
+            for version, path in migration_files(folder):
+                if version not in done:
+                    self._apply(namespace, version, path)
+
+    def _apply(self, namespace: str, version: int, path: Path) -> None:
+        self.db.execute("BEGIN")
+        self.db.execute(path.read_text(encoding="utf-8"))
+        self.db.execute("INSERT INTO schema_migrations (namespace, version, name) VALUES (?, ?, ?)",
+                        [namespace, version, path.name])
+        self.db.execute("COMMIT")
+
+    def add_documents(self, docs: Iterable[Document]) -> None:
+        for doc in docs:
+            self.db.execute(
+                "INSERT INTO documents (doc_id, text, n_chars, raw_sha256, encoding) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING", [doc.doc_id, doc.text, len(doc.text), doc.raw_sha256, doc.encoding])
+            for path in doc.paths:
+                self.db.execute("INSERT INTO document_paths (doc_id, path, raw_sha256) VALUES (?, ?, ?)"
+                                " ON CONFLICT DO NOTHING", [doc.doc_id, path, doc.raw_sha256])
+
+    def start_run(self, **values: Any) -> int:
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        row = self.db.execute(f"INSERT INTO runs ({columns}) VALUES ({marks}) RETURNING run_id",
+                              list(values.values())).fetchone()
+        return int(row[0])
+
+    def finish_run(self, run_id: int, **values: Any) -> None:
+        sets = ", ".join(f"{k} = ?" for k in values)
+        self.db.execute(f"UPDATE runs SET {sets}, finished_at = current_timestamp WHERE run_id = ?",
+                        [*values.values(), run_id])
+
+    def done_documents(self, backend: str, model: str | None, prompt_version: str) -> set[str]:
+        rows = self.db.execute(
+            "SELECT doc_id FROM extractions WHERE status = 'ok' AND backend = ? AND model IS NOT DISTINCT FROM ?"
+            " AND prompt_version = ?", [backend, model, prompt_version]).fetchall()
+        return {r[0] for r in rows}
+
+    def save_extraction(self, record: dict[str, Any], result: dict[str, Any] | None, calls: Sequence[CallRecord]) -> int:
+        """Store one document's outcome, its items and its calls in one transaction."""
+        self.db.execute("BEGIN")
+        try:
+            self._drop_previous(record)
+            extraction_id = self._insert_row("extractions", record, returning="extraction_id")
+            if result is not None:
+                self._insert_result(extraction_id, record["doc_id"], result)
+            self._insert_calls(record["run_id"], calls)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return extraction_id
+
+    def _drop_previous(self, record: dict[str, Any]) -> None:
+        old = [r[0] for r in self.db.execute(
+            "SELECT extraction_id FROM extractions WHERE doc_id = ? AND backend = ?"
+            " AND model IS NOT DISTINCT FROM ? AND prompt_version = ?",
+            [record["doc_id"], record["backend"], record["model"], record["prompt_version"]]).fetchall()]
+        if not old:
+            return
+        for table in ("extractions", *(task.name for task in self.genre.tasks)):
+            self.db.execute(f"DELETE FROM {table} WHERE extraction_id IN (SELECT unnest(?::INTEGER[]))", [old])
+
+    def _insert_row(self, table: str, row: dict[str, Any], returning: str | None = None) -> int:
+        columns = ", ".join(f'"{k}"' for k in row)
+        marks = ", ".join("?" for _ in row)
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})" + (f" RETURNING {returning}" if returning else "")
+        fetched = self.db.execute(sql, list(row.values())).fetchone()
+        return int(fetched[0]) if returning and fetched else 0
+
+    def _insert_result(self, extraction_id: int, doc_id: str, result: dict[str, Any]) -> None:
+        for task in self.genre.tasks:
+            value = result.get(task.name)
+            keys = {"extraction_id": extraction_id, "doc_id": doc_id}
+            if isinstance(value, dict):
+                self._insert_row(task.name, keys | value)
+                continue
+            for idx, item in enumerate(value or []):
+                self._insert_row(task.name, keys | {"idx": idx} | item)
+
+    def _insert_calls(self, run_id: int, calls: Sequence[CallRecord]) -> None:
+        rows = [[run_id, *(getattr(c, k) for k in CALL_COLUMNS[1:])] for c in calls]
+        if rows:
+            marks = ", ".join("?" for _ in CALL_COLUMNS)
+            self.db.executemany(f"INSERT INTO llm_calls ({', '.join(CALL_COLUMNS)}) VALUES ({marks})", rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        try:
+            cursor = self.db.execute(sql, list(params))
+        except duckdb.Error as exc:
+            message = str(exc).splitlines()[0]
+            if "read-only mode" in message:
+                message = "the database is open read-only: pass --write to change it"
+            raise QueryError(message) from exc
+        columns = [d[0] for d in cursor.description or []]
+        return columns, cursor.fetchall() if columns else []

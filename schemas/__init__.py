@@ -1,0 +1,9 @@
+"""The domain of fazhi: rule-of-law government reports (法治政府建设情况报告).
+
+Pydantic models of the report, the areas, the metric taxonomy, the reading rules and the genre.
+"""
+
+from schemas.enums import AdminLevel, Category, DocType, Qualifier
+from schemas.report import Issue, Metric, ReportExtraction, ReportMeta
+
+__all__ = ["AdminLevel", "Category", "DocType", "Issue", "Metric", "Qualifier", "ReportExtraction", "ReportMeta"]

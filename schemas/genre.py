@@ -1,0 +1,39 @@
+"""The rule-of-law government report genre, as the engine sees it."""
+
+from pathlib import Path
+
+import prompts
+
+from agent.genre import Genre, Task
+from schemas.enums import CATEGORY_ZH
+from schemas.report import IssuesAnswer, MetricsAnswer, ReportExtraction, ReportMeta
+from schemas.rules import extract_offline, segment
+from schemas.taxonomy import TAXONOMY_FILE, load_taxonomy
+
+PROMPTS_DIR = Path(prompts.__file__).resolve().parent
+HERE = Path(__file__).resolve().parent
+
+
+def categories_table() -> str:
+    return "\n".join(f"   - {key}：{zh}" for key, zh in CATEGORY_ZH.items())
+
+
+def taxonomy_table() -> str:
+    return "\n".join(f"   - {m.key}：{m.zh}" for m in load_taxonomy())
+
+
+GENRE = Genre(
+    name="fazhi_report",
+    result=ReportExtraction,
+    tasks=(
+        Task("meta", "meta", ReportMeta, ("header", "title", "opening", "closing"), chunked=False),
+        Task("metrics", "metrics", MetricsAnswer, ("opening", "achievements", "problems")),
+        Task("issues", "issues", IssuesAnswer, ("problems",)),
+    ),
+    segment=segment,
+    offline=extract_offline,
+    prompts_dir=PROMPTS_DIR,
+    migrations_dir=HERE / "migrations",
+    offline_sources=(*sorted((HERE / "rules").glob("*.py")), HERE / "numerals.py", TAXONOMY_FILE),
+    prompt_vars={"categories": categories_table(), "taxonomy": taxonomy_table()},
+)

@@ -1,0 +1,111 @@
+"""Pydantic models of a rule-of-law government report: metadata, metrics, issues, and the extraction.
+
+Two families: the answers a model fills (`*Answer`, items without offsets, grounded against the
+source by validators) and the stored result (`ReportExtraction`, in the fixture contract's shape).
+"""
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agent.grounding import GroundedAnswer, GroundedItem
+from schemas.enums import AdminLevel, Category, DocType, Qualifier
+from schemas.numerals import fold_unit, value_readable
+from schemas.taxonomy import canonical_keys
+
+
+class ReportMeta(BaseModel):
+    """报告元数据。未知的字段为 null，不得猜测。"""
+
+    title: str | None = Field(None, description="报告标题，原文照录；正文和页眉都没有标题时为 null")
+    region: str | None = Field(None, description="报告所属地区名称，如 东阳市、从化区；匿名（XX市）时为 null")
+    province: str | None = Field(None, description="所属省级行政区全称，如 浙江省")
+    admin_level: AdminLevel | None = Field(
+        None, description="province 省级 | prefecture 地级市 | county 县、县级市、区 | department 部门"
+    )
+    report_year: int | None = Field(None, description="报告所总结的年度（不是发布年份）")
+    published_date: str | None = Field(None, description="发布日期，ISO 格式 YYYY-MM-DD；原文未写明时为 null")
+    issuer: str | None = Field(None, description="报告或发布的机关全称，如 东阳市人民政府")
+    doc_type: DocType | None = Field(
+        None,
+        description="government_report 政府报告 | department_report 部门报告 | "
+        "congress_survey 人大调研报告 | other 其他",
+    )
+
+    @field_validator("published_date")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None and not (len(value) == 10 and value[4] == "-" and value[7] == "-"):
+            raise ValueError("published_date must be YYYY-MM-DD or null")
+        return value
+
+
+class MetricDraft(GroundedItem):
+    """报告中的一个数字指标：一个数字一条。"""
+
+    name: str = Field(description="所计量对象的简短名词短语，尽量用原文措辞，如 行政复议案件办结数")
+    value: float = Field(description="数值，已折算倍数：2万人次 → 20000；3860.85万元 → 38608500")
+    unit: str = Field(description="原文单位词（件、宗、名、人次、场、个、项、%、元、个百分点…），万/亿 已折算掉")
+    qualifier: Qualifier = Field(
+        Qualifier.exact, description="exact | approx（约、近、左右）| more_than（余、多、以上、超过）| less_than（不到、以内）"
+    )
+    category: Category = Field(description="所属工作领域")
+    canonical: str | None = Field(None, description="指标分类表中的键；不确定时为 null")
+    evidence: str = Field(description="原文中逐字摘录的、包含该数字并说明其计量对象的最短分句")
+
+    @field_validator("canonical")
+    @classmethod
+    def _known_key(cls, value: str | None) -> str | None:
+        return value if value in canonical_keys() else None
+
+    def model_post_init(self, _context: object) -> None:
+        self.value, self.unit = fold_unit(self.value, self.unit.strip())
+
+    def grounding_error(self) -> str | None:
+        if not value_readable(self.value, self.evidence):
+            return f"value {self.value:g} cannot be read from evidence {self.evidence!r}"
+        return None
+
+
+class IssueDraft(GroundedItem):
+    """报告自己承认的一个问题或不足。"""
+
+    summary: str = Field(description="一句话概括；有小标题时用小标题原话")
+    category: Category = Field(description="所属工作领域")
+    evidence: str = Field(description="该问题的小标题或第一句，原文逐字摘录")
+
+
+class MetricsAnswer(GroundedAnswer):
+    items_field: ClassVar[str] = "metrics"
+    metrics: list[MetricDraft] = Field(default_factory=list, description="文中全部数字指标")
+
+
+class IssuesAnswer(GroundedAnswer):
+    items_field: ClassVar[str] = "issues"
+    issues: list[IssueDraft] = Field(default_factory=list, description="文中承认的全部问题")
+
+
+class Metric(MetricDraft):
+    """A stored metric: a draft placed in the document by character offsets."""
+
+    model_config = ConfigDict(extra="ignore")
+    start: int | None = None
+    end: int | None = None
+
+    def grounding_error(self) -> str | None:
+        return None
+
+
+class Issue(IssueDraft):
+    model_config = ConfigDict(extra="ignore")
+    start: int | None = None
+    end: int | None = None
+
+
+class ReportExtraction(BaseModel):
+    """One report's extraction, in the shape of the fixture contract."""
+
+    fixture_id: str | None = None
+    meta: ReportMeta = Field(default_factory=ReportMeta)
+    metrics: list[Metric] = Field(default_factory=list)
+    issues: list[Issue] = Field(default_factory=list)
