@@ -13,6 +13,7 @@ from agent.htmltext import html_to_text
 SUFFIXES = (".txt", ".md", ".html", ".htm")
 MAX_BYTES = 64 * 1024 * 1024
 FALLBACK_ENCODINGS = ("utf-8", "gb18030")
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 @dataclass
@@ -44,17 +45,15 @@ def looks_binary(raw: bytes) -> bool:
 
 def decode(raw: bytes) -> tuple[str, str]:
     """Text and encoding name: a BOM decides, else UTF-8, else GB18030 (a superset of GBK)."""
-    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if raw.startswith(bom):
-            return raw.decode(name), name
-    if looks_binary(raw):
+    boms = [name for bom, name in BOMS if raw.startswith(bom)]
+    if not boms and looks_binary(raw):
         raise InputError("binary content, not text")
-    for name in FALLBACK_ENCODINGS:
+    for name in boms[:1] or FALLBACK_ENCODINGS:
         try:
             return raw.decode(name), name
         except UnicodeDecodeError:
             continue
-    raise InputError("cannot decode as UTF-8 or GB18030/GBK")
+    raise InputError(f"cannot decode as {boms[0] if boms else 'UTF-8 or GB18030/GBK'}")
 
 
 def document_from_bytes(raw: bytes, path: str, suffix: str = ".txt") -> Document:

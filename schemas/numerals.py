@@ -1,4 +1,10 @@
-"""Reading numbers as Chinese reports write them: Arabic and Chinese numerals, 万/亿 multipliers."""
+"""Reading numbers as Chinese reports write them: Arabic and Chinese numerals, 万/亿 multipliers.
+
+Two ways in:
+- `read_numbers(text)`: every number of a short quote (NFKC first), used to check grounding.
+- `halfwidth(text)`: a length-preserving copy with full-width digits and signs made ASCII, so that a
+  scanner can match numbers with offsets that still index the raw text (`scan_numbers`).
+"""
 
 import math
 import re
@@ -10,9 +16,33 @@ import cn2an
 
 MULTIPLIERS = {"万": 10_000, "亿": 100_000_000, "千万": 10_000_000, "百万": 1_000_000}
 CN_DIGITS = "零〇一二两三四五六七八九十百千"
+CN_HEAD = "零〇一二两三四五六七八九十百千"  # a Chinese numeral never starts with 万/亿
+ARABIC = r"\d+(?:[,，]\d{3})*(?:\.\d+)?"
+CHINESE = rf"[{CN_HEAD}][{CN_DIGITS}万亿]*(?:点[零〇一二三四五六七八九]+)?"
 NUMBER_RE = re.compile(
-    rf"(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?|[{CN_DIGITS}]+)(?P<mult>千万|百万|万|亿)?"
+    rf"(?<![\d.])(?P<num>{ARABIC}|{CHINESE})(?P<mult>千万|百万|万|亿)?"
 )
+PERCENT_WORD = "百分之"
+
+
+def _halfwidth_table() -> dict[int, str]:
+    """Characters whose NFKC form is one ASCII character (full-width digits, ％, ．, ，…)."""
+    table: dict[int, str] = {}
+    for code in range(0xFF01, 0xFF5F):
+        table[code] = unicodedata.normalize("NFKC", chr(code))
+    table.update({0x3000: " ", 0x00A0: " ", 0x2014: "—", 0xFF0C: "，", 0x3002: "。"})
+    return table
+
+
+HALFWIDTH = str.maketrans(_halfwidth_table())
+
+
+def halfwidth(text: str) -> str:
+    """Full-width digits, letters and signs as ASCII; same length as `text`, so offsets carry over.
+
+    The full-width comma （，）stays as it is: in Chinese it separates clauses.
+    """
+    return text.translate(HALFWIDTH)
 
 
 @dataclass(frozen=True)
@@ -26,24 +56,35 @@ class NumberToken:
     multiplier: int
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def parse_chinese_numeral(text: str) -> float | None:
-    """三百二十 → 320; None when the characters do not form a number."""
+    """三百二十 → 320; 两万 → 20000; None when the characters do not form a number."""
     try:
         return float(cn2an.cn2an(text, "smart"))
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         return None
 
 
+@lru_cache(maxsize=8192)
 def parse_number(text: str) -> float | None:
-    """Read one numeral: 1,234.5 or 三百."""
+    """Read one numeral: 1,234.5, １２３ or 三百; None when it is not a number."""
+    text = halfwidth(text).replace(",", "").replace("，", "")
+    if not text:
+        return None
     if text[0].isdigit():
-        return float(text.replace(",", ""))
+        try:
+            return float(text)
+        except ValueError:
+            return None
     return parse_chinese_numeral(text)
 
 
+def is_chinese(numeral: str) -> bool:
+    return bool(numeral) and not numeral[0].isdigit()
+
+
 def read_numbers(text: str) -> list[NumberToken]:
-    """Every number in `text` (NFKC-normalised first), multipliers folded in."""
+    """Every number in `text` (NFKC-normalised first), multipliers folded in; offsets index the NFKC text."""
     text = unicodedata.normalize("NFKC", text)
     tokens = []
     for m in NUMBER_RE.finditer(text):
@@ -77,5 +118,7 @@ def value_readable(value: float, quote: str) -> bool:
 
 
 def as_number(value: float) -> int | float:
-    """Whole values as int, so that JSON reads 3 rather than 3.0."""
-    return int(value) if float(value).is_integer() and abs(value) < 2**53 else value
+    """Whole values as int, so that JSON reads 3 rather than 3.0; others rounded to 10 digits."""
+    if float(value).is_integer() and abs(value) < 2**53:
+        return int(value)
+    return round(float(value), 10)

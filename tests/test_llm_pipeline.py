@@ -1,0 +1,172 @@
+"""The model path end to end: the real openai client through instructor against a fake server."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fakellm import FakeLLM, Reply, document_of, task_of, ungrounded, when
+
+from agent import api
+from agent.errors import NoApiKey
+from agent.runs import RunSummary
+
+SMALL = "某县2023年法治政府建设情况报告\n一、主要工作和成效\n全年办结行政复议案件12件，组织培训3场。\n二、存在的问题\n（一）执法力量不足。\n"
+
+
+def run(fake: FakeLLM, paths: list[Path], **options: object) -> RunSummary:
+    return api.extract(paths, api.Options(base_url=fake.base_url, model="m", api_key="k", **options))
+
+
+def query(sql: str) -> list[tuple]:
+    store = api.open_store()
+    try:
+        return store.query(sql)[1]
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    path = tmp_path / "small.txt"
+    path.write_text(SMALL, encoding="utf-8")
+    return path
+
+
+def test_extract_stores_all_five_seed_reports_with_results(fake: FakeLLM, samples: Path) -> None:
+    summary = run(fake, [samples])
+    assert (summary.done, summary.failed, summary.documents) == (5, 0, 5)
+    assert summary.requests == len(fake.requests) > 5
+    assert query("SELECT count(*) FROM reports") == [(5,)]
+    assert query("SELECT count(*) FROM latest_metrics") == [(summary.items["metrics"],)]
+    assert summary.items["metrics"] > 100
+    assert query("SELECT count(*), sum(tokens_in) FROM llm_calls WHERE NOT cache_hit") == [
+        (summary.requests, summary.tokens_in)]
+
+
+def test_second_run_sends_zero_requests(fake: FakeLLM, samples: Path) -> None:
+    run(fake, [samples])
+    sent = len(fake.requests)
+    again = run(fake, [samples])
+    forced = run(fake, [samples], force=True)
+    assert (again.skipped, again.requests) == (5, 0)
+    assert (forced.done, forced.requests, forced.cache_hits) == (5, 0, sent)
+    assert len(fake.requests) == sent
+
+
+def test_every_stored_item_quotes_its_document_at_its_offsets(fake: FakeLLM, samples: Path) -> None:
+    run(fake, [samples])
+    for table in ("metrics", "issues"):
+        rows = query(f"SELECT x.evidence, substr(d.text, x.start + 1, x.\"end\" - x.start) FROM {table} x "
+                     "JOIN documents d USING (doc_id)")
+        assert rows and all(evidence == located for evidence, located in rows)
+
+
+def test_ungrounded_quote_is_reasked_and_the_corrected_answer_accepted(fake: FakeLLM, small: Path) -> None:
+    fake.queue.append(when("metrics", ungrounded))
+    summary = run(fake, [small])
+    reasks = [r for r in fake.requests if task_of(r) == "metrics" and len(r["messages"]) > 2]
+    assert len(reasks) == 1
+    assert "not a verbatim quote" in str(reasks[0]["messages"][-1]["content"])
+    assert (summary.done, summary.dropped, summary.items["metrics"]) == (1, 0, 2)
+
+
+def test_quote_still_ungrounded_after_reasks_is_dropped_and_counted(fake: FakeLLM, small: Path) -> None:
+    fake.rules.append(when("metrics", ungrounded))
+    summary = run(fake, [small])
+    assert (summary.done, summary.dropped, summary.items["metrics"]) == (1, 1, 2)
+    assert query("SELECT n_dropped, attempts > 2 FROM extractions") == [(1, True)]
+    assert query("SELECT count(*) FROM metrics WHERE evidence LIKE '%并不存在%'") == [(0,)]
+
+
+def test_malformed_json_then_valid_answer_is_accepted(fake: FakeLLM, small: Path) -> None:
+    fake.queue.append(when("metrics", lambda r: Reply(raw_content='{"metrics": [ {"name": ')))
+    summary = run(fake, [small])
+    assert (summary.done, summary.items["metrics"]) == (1, 2)
+    assert sum(task_of(r) == "metrics" for r in fake.requests) == 2
+
+
+def test_rate_limit_429_with_retry_after_then_success(fake: FakeLLM, small: Path) -> None:
+    fake.queue.append(lambda r: Reply(429, {"error": {"message": "slow down"}}, {"Retry-After": "1"}))
+    started = time.monotonic()
+    summary = run(fake, [small])
+    assert summary.done == 1
+    assert time.monotonic() - started >= 1.0
+    assert query("SELECT status FROM llm_calls WHERE status = '429'") == [("429",)]
+
+
+def test_server_error_500_then_success(fake: FakeLLM, small: Path) -> None:
+    fake.queue.append(lambda r: Reply(500, {"error": {"message": "boom"}}))
+    summary = run(fake, [small])
+    assert (summary.done, summary.failed) == (1, 0)
+    assert query("SELECT count(*) FROM llm_calls WHERE status = '500'") == [(1,)]
+
+
+def test_hanging_server_trips_the_deadline_and_only_that_document_fails(
+    fake: FakeLLM, samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAZHI_MAX_RETRIES", "0")
+    fake.rules.append(lambda r: Reply(delay=5) if "东阳" in document_of(r) else None)
+    summary = run(fake, [samples], timeout=0.5)
+    assert (summary.done, summary.failed) == (4, 1)
+    assert "deadline" in summary.failures[0][1] or "Timeout" in summary.failures[0][1]
+    assert query("SELECT count(*) > 0 FROM llm_calls WHERE status = 'timeout'") == [(True,)]
+    assert query("SELECT status, count(*) FROM extractions GROUP BY ALL ORDER BY 1") == [("failed", 1), ("ok", 4)]
+
+
+def test_killed_run_resumes_without_duplicates(fake: FakeLLM, samples: Path) -> None:
+    fake.rules.append(lambda r: Reply(delay=60) if "东阳" in document_of(r) else None)
+    env = {**os.environ, "FAZHI_BASE_URL": fake.base_url, "FAZHI_MODEL": "m", "FAZHI_API_KEY": "k"}
+    child = subprocess.Popen([sys.executable, "-m", "agent.cli", "extract", str(samples)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    settle(fake)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    fake.rules.clear()
+    resumed = run(fake, [samples])
+    assert (resumed.skipped, resumed.done) == (4, 1)
+    assert query("SELECT count(*), count(DISTINCT doc_id) FROM extractions WHERE status = 'ok'") == [(5, 5)]
+    assert query("SELECT count(*) FROM (SELECT extraction_id, idx FROM metrics GROUP BY ALL HAVING count(*) > 1)"
+                 ) == [(0,)]
+
+
+def settle(fake: FakeLLM, quiet: float = 1.5, limit: float = 30) -> None:
+    """Wait until requests stop arriving (everything but the hanging document is done)."""
+    deadline, seen, since = time.monotonic() + limit, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        if len(fake.requests) != seen:
+            seen, since = len(fake.requests), time.monotonic()
+        elif seen > 0 and time.monotonic() - since > quiet:
+            return
+        time.sleep(0.1)
+
+
+def test_offline_replay_answers_from_cache_and_a_miss_names_the_document(fake: FakeLLM, small: Path) -> None:
+    missed = run(fake, [small], replay_only=True)
+    assert missed.failed == 1 and "no cached answer" in missed.failures[0][1]
+    assert fake.requests == []
+    run(fake, [small])
+    sent = len(fake.requests)
+    replayed = run(fake, [small], replay_only=True, force=True)
+    assert (replayed.done, replayed.requests, len(fake.requests)) == (1, 0, sent)
+
+
+def test_no_cache_sends_the_requests_again(fake: FakeLLM, small: Path) -> None:
+    run(fake, [small])
+    sent = len(fake.requests)
+    again = run(fake, [small], use_cache=False, force=True)
+    assert again.requests == sent and len(fake.requests) == 2 * sent
+
+
+def test_tools_mode_gets_the_same_results(fake: FakeLLM, small: Path) -> None:
+    summary = run(fake, [small], mode="tools")
+    assert summary.items == {"metrics": 2, "issues": 1}
+    assert all("tools" in r for r in fake.requests)
+
+
+def test_missing_api_key_names_the_environment_variable(small: Path) -> None:
+    with pytest.raises(NoApiKey, match="DEEPSEEK_API_KEY"):
+        api.extract([small], api.Options(profile="deepseek"))
