@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-CALL_LABELS: ContextVar[dict[str, Any]] = ContextVar("fazhi_call_labels", default={})
+CALL_LABELS: ContextVar[dict[str, Any]] = ContextVar("fazhi_call_labels", default={})  # noqa: B039 (never mutated)
 
 
 @dataclass

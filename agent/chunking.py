@@ -1,5 +1,6 @@
 """Splitting text into chunks under a token budget, on paragraph and then sentence boundaries."""
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ def pieces(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tu
     """[start, end) cut after every match of `pattern`."""
     cuts = [m.end() + start for m in pattern.finditer(text[start:end]) if 0 < m.end() < end - start]
     bounds = [start, *cuts, end]
-    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def units(text: str, start: int, end: int, budget: int) -> list[tuple[int, int]]:

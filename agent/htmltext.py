@@ -3,10 +3,11 @@
 import re
 from html.parser import HTMLParser
 
-BLOCKS = frozenset(
-    "address article aside blockquote br dd div dl dt footer form h1 h2 h3 h4 h5 h6 header hr li main nav "
-    "ol p pre section table tbody td th thead title tr ul".split()
-)
+BLOCKS = frozenset({
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "footer", "form", "h1", "h2",
+    "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table",
+    "tbody", "td", "th", "thead", "title", "tr", "ul",
+})
 SKIPPED = frozenset({"script", "style", "noscript", "template", "svg"})
 
 

@@ -103,7 +103,9 @@ class Store:
             " AND prompt_version = ?", [backend, model, prompt_version]).fetchall()
         return {r[0] for r in rows}
 
-    def save_extraction(self, record: dict[str, Any], result: dict[str, Any] | None, calls: Sequence[CallRecord]) -> int:
+    def save_extraction(
+        self, record: dict[str, Any], result: dict[str, Any] | None, calls: Sequence[CallRecord]
+    ) -> int:
         """Store one document's outcome, its items and its calls in one transaction."""
         self.db.execute("BEGIN")
         try:

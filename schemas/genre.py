@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import prompts
-
 from agent.genre import Genre, Task
 from schemas.enums import CATEGORY_ZH
 from schemas.report import IssuesAnswer, MetricsAnswer, ReportExtraction, ReportMeta

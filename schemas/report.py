@@ -47,7 +47,8 @@ class MetricDraft(GroundedItem):
     value: float = Field(description="数值，已折算倍数：2万人次 → 20000；3860.85万元 → 38608500")
     unit: str = Field(description="原文单位词（件、宗、名、人次、场、个、项、%、元、个百分点…），万/亿 已折算掉")
     qualifier: Qualifier = Field(
-        Qualifier.exact, description="exact | approx（约、近、左右）| more_than（余、多、以上、超过）| less_than（不到、以内）"
+        Qualifier.exact,
+        description="exact | approx（约、近、左右）| more_than（余、多、以上、超过）| less_than（不到、以内）",
     )
     category: Category = Field(description="所属工作领域")
     canonical: str | None = Field(None, description="指标分类表中的键；不确定时为 null")

@@ -140,7 +140,7 @@ class FakeLLM:
             def log_message(self, *args: object) -> None:
                 return None
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 reply = fake.decide(request)
                 time.sleep(reply.delay)

@@ -14,7 +14,10 @@ from agent import api
 from agent.errors import NoApiKey
 from agent.runs import RunSummary
 
-SMALL = "某县2023年法治政府建设情况报告\n一、主要工作和成效\n全年办结行政复议案件12件，组织培训3场。\n二、存在的问题\n（一）执法力量不足。\n"
+SMALL = (
+    "某县2023年法治政府建设情况报告\n一、主要工作和成效\n全年办结行政复议案件12件，组织培训3场。\n"
+    "二、存在的问题\n（一）执法力量不足。\n"
+)
 
 
 def run(fake: FakeLLM, paths: list[Path], **options: object) -> RunSummary:
