@@ -185,5 +185,13 @@ def runs(db: Db = None, fmt: Format = "table", limit: Annotated[int, typer.Optio
     typer.echo(render(columns, rows, fmt))
 
 
+def register_eval() -> None:
+    from evals.cli import eval_app
+
+    app.add_typer(eval_app, name="eval")
+
+
+register_eval()
+
 if __name__ == "__main__":
     app()

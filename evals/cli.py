@@ -1,0 +1,165 @@
+"""`fazhi eval` and `fazhi eval diff`: score extraction against labelled fixtures, gate regressions."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from agent import api
+from agent.errors import FazhiError
+from agent.formatting import as_table
+from evals.compare import diff, gate, parse_thresholds, resolve_eval, summary_of
+from evals.fixtures_io import DEFAULT_FIXTURES
+from evals.runner import EvalResult, run_eval
+
+eval_app = typer.Typer(help="Score extraction against labelled fixtures; compare runs; gate regressions.")
+EVAL_DB = "evals.duckdb"
+Db = Annotated[str, typer.Option("--db", help="DuckDB file for eval runs.")]
+
+
+def say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def score_table(summary: dict[str, Any]) -> str:
+    columns = ["fixture", "m.P", "m.R", "m.F1", "m.ungr", "i.P", "i.R", "i.F1", "i.ungr", "meta"]
+    rows = [[fid, *score_cells(report)] for fid, report in summary["fixtures"].items()]
+    rows.append(["TOTAL", *score_cells(summary)])
+    return as_table(columns, rows)
+
+
+def score_cells(report: dict[str, Any]) -> list[str]:
+    m, i = report["metrics"], report["issues"]
+    return [fmt(m["precision"]), fmt(m["recall"]), fmt(m["f1"]), fmt(m["ungrounded"]), fmt(i["precision"]),
+            fmt(i["recall"]), fmt(i["f1"]), fmt(i["ungrounded"]), fmt(report["meta"]["accuracy"])]
+
+
+def secondary(summary: dict[str, Any]) -> str:
+    m = summary["metrics"]
+    return (f"matched metrics: category {fmt(m['category_accuracy'])}, canonical {fmt(m['canonical_accuracy'])}, "
+            f"qualifier {fmt(m['qualifier_accuracy'])}, name similarity {fmt(m['name_similarity'])}; "
+            f"issues category {fmt(summary['issues']['category_accuracy'])}")
+
+
+def print_diff(db: str, before: int, after: int) -> None:
+    store = api.open_store(db)
+    try:
+        changes = diff(store, before, after)
+    finally:
+        store.close()
+    typer.echo(f"\nChanges from eval {before} to eval {after}:")
+    if not changes.scores and not changes.items:
+        typer.echo("no score or item changed")
+    if changes.scores:
+        typer.echo(as_table(["fixture", "section", "field", "before", "after", "change"],
+                            [[f, s, n, fmt(a), fmt(b), fmt(c)] for f, s, n, a, b, c in changes.scores]))
+    for change, fixture_id, kind, item in changes.items:
+        typer.echo(f"{change:15} {fixture_id:28} {kind:6} {describe(item)}")
+
+
+def describe(item: dict[str, Any] | None) -> str:
+    if not item:
+        return ""
+    if "summary" in item:
+        return f"{item.get('summary')} «{item.get('evidence')}»"
+    return f"{item.get('value')} {item.get('unit')} {item.get('name')} «{item.get('evidence')}»"
+
+
+def model_options(backend: str | None, profile: str | None, model: str | None, base_url: str | None) -> str:
+    return backend or ("llm" if profile or model or base_url else "offline")
+
+
+@eval_app.callback(invoke_without_command=True)
+def evaluate(
+    ctx: typer.Context,
+    fixtures: Annotated[Path, typer.Option(help="Fixtures folder: <id>/source.txt + gold.json.")] = DEFAULT_FIXTURES,
+    backend: Annotated[str | None, typer.Option(help="offline (default) or llm.")] = None,
+    profile: Annotated[str | None, typer.Option(help="Provider profile (implies --backend llm).")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name (implies --backend llm).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL (implies --backend llm).")] = None,
+    api_key: Annotated[str | None, typer.Option(help="API key.")] = None,
+    out: Annotated[Path, typer.Option(help="Where predictions and summary.json go.")] = Path("eval-out"),
+    db: Db = EVAL_DB,
+    offline: Annotated[bool, typer.Option("--offline", help="Score cached model answers only, no network.")] = False,
+    baseline: Annotated[str | None, typer.Option(help="Compare with eval run RUN, or 'last'.")] = None,
+    fail_under: Annotated[str | None, typer.Option(help="Gate, e.g. metrics.f1=0.85,issues.f1=0.8.")] = None,
+    max_drop: Annotated[float | None, typer.Option(help="Gate: largest allowed drop of a headline score "
+                                                       "against the baseline.")] = None,
+    html: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,
+) -> None:
+    """Run the fixtures through the pipeline and score them (exit 1: regression, 2: broken run)."""
+    if ctx.invoked_subcommand:
+        return
+    try:
+        thresholds = parse_thresholds(fail_under)
+        options = api.Options(backend=model_options(backend, profile, model, base_url), profile=profile,
+                              model=model, base_url=base_url, api_key=api_key, db=db, replay_only=offline)
+        result = run_eval(fixtures, options, out)
+        report(result, db, out, html)
+        failures = check(result, db, baseline, thresholds, max_drop)
+    except FazhiError as exc:
+        say(f"Error: {exc}")
+        raise typer.Exit(2) from None
+    finish(result, failures)
+
+
+def report(result: EvalResult, db: str, out: Path, html: Path | None) -> None:
+    typer.echo(score_table(result.summary))
+    say(secondary(result.summary))
+    say(f"Eval {result.eval_id} ({result.run.backend} {result.run.model or ''} {result.run.prompt_version}): "
+        f"predictions and summary.json in {out}/, stored in {db}")
+    if html:
+        from evals.html_report import render_report
+
+        views = [(f.fixture_id, f.source, s) for f, s in zip(result.fixtures, result.scores)]
+        html.write_text(render_report(f"fazhi eval {result.eval_id}", result.summary, views), encoding="utf-8")
+        say(f"HTML report: {html}")
+
+
+def check(result: EvalResult, db: str, baseline: str | None, thresholds: dict[str, float],
+          max_drop: float | None) -> list[str]:
+    before = None
+    if baseline:
+        store = api.open_store(db)
+        try:
+            base_id = resolve_eval(store, baseline, result.eval_id)
+            before = summary_of(store, base_id)
+        finally:
+            store.close()
+        print_diff(db, base_id, result.eval_id)
+    return gate(result.summary, thresholds, max_drop, before)
+
+
+def finish(result: EvalResult, failures: list[str]) -> None:
+    if result.broken:
+        reasons = [e for _, e in result.run.failures] + [f"{r.path}: {r.reason}" for r in result.run.rejected]
+        say(f"Broken run: no prediction for {', '.join(result.broken)} ({'; '.join(reasons)})")
+        raise typer.Exit(2)
+    for failure in failures:
+        say(f"Regression: {failure}")
+    if failures:
+        raise typer.Exit(1)
+
+
+@eval_app.command("diff")
+def eval_diff(
+    before: Annotated[str, typer.Argument(help="Eval run id (or 'last').")],
+    after: Annotated[str, typer.Argument(help="Eval run id.")],
+    db: Db = EVAL_DB,
+) -> None:
+    """Show score changes and the items whose outcome changed between two eval runs."""
+    try:
+        store = api.open_store(db)
+        try:
+            after_id = resolve_eval(store, after)
+            before_id = resolve_eval(store, before, after_id)
+        finally:
+            store.close()
+        print_diff(db, before_id, after_id)
+    except FazhiError as exc:
+        say(f"Error: {exc}")
+        raise typer.Exit(2) from None

@@ -1,0 +1,142 @@
+"""`fazhi eval`: run fixtures through the normal pipeline, score them, store and compare the scores."""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent import api
+from agent.cache import content_hash
+from agent.documents import read_document
+from agent.errors import InputError
+from agent.runs import RunSummary
+from agent.store import Store, to_json
+from evals.fixtures_io import Fixture, fixture_set_hash, load_fixtures
+from evals.scoring import FixtureScore, score_fixture, summarise
+
+HEADLINE = ("metrics.precision", "metrics.recall", "metrics.f1", "issues.precision", "issues.recall",
+            "issues.f1", "meta.accuracy")
+
+
+@dataclass
+class EvalResult:
+    eval_id: int
+    summary: dict[str, Any]
+    fixtures: list[Fixture]
+    scores: list[FixtureScore]
+    run: RunSummary
+    broken: list[str] = field(default_factory=list)
+
+
+def raw_offsets(raw: str) -> list[int]:
+    """For each character of the stored text (newlines unified), its index in the raw source."""
+    index, i = [], 0
+    while i < len(raw):
+        index.append(i)
+        i += 2 if raw.startswith("\r\n", i) else 1
+    return [*index, len(raw)]
+
+
+def prediction(fixture: Fixture, result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The stored result in the contract's shape, offsets moved into the raw source."""
+    if result is None:
+        return None
+    index = raw_offsets(fixture.source) if "\r" in fixture.source else None
+    pred: dict[str, Any] = {"fixture_id": fixture.fixture_id, "meta": result.get("meta") or {}}
+    for kind in ("metrics", "issues"):
+        pred[kind] = [moved(item, index) for item in result.get(kind) or []]
+    return pred
+
+
+def moved(item: dict[str, Any], index: list[int] | None) -> dict[str, Any]:
+    out = {k: v for k, v in item.items() if k != "end"}
+    if index is not None and out.get("start") is not None:
+        out["start"] = index[out["start"]]
+    return out
+
+
+def stored_result(store: Store, doc_id: str, run: RunSummary) -> dict[str, Any] | None:
+    _, rows = store.query(
+        "SELECT result FROM extractions WHERE doc_id = ? AND status = 'ok' AND backend = ?"
+        " AND model IS NOT DISTINCT FROM ? AND prompt_version = ? ORDER BY extraction_id DESC LIMIT 1",
+        [doc_id, run.backend, run.model, run.prompt_version])
+    return json.loads(rows[0][0]) if rows else None
+
+
+def result_of(store: Store, fixture: Fixture, run: RunSummary) -> dict[str, Any] | None:
+    try:
+        doc_id = read_document(fixture.source_path).doc_id
+    except InputError:
+        return None
+    return stored_result(store, doc_id, run)
+
+
+def write_outputs(out: Path, preds: dict[str, dict[str, Any] | None], summary: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for fixture_id, pred in preds.items():
+        if pred is not None:
+            (out / f"{fixture_id}.json").write_text(json.dumps(pred, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def run_eval(fixtures_dir: Path, options: api.Options, out: Path) -> EvalResult:
+    """Extract every fixture's source (the cache applies), score, write OUT/, store the eval run."""
+    fixtures = load_fixtures(fixtures_dir)
+    run = api.extract([f.source_path for f in fixtures], options)
+    store = api.open_store(options.db, read_only=False)
+    try:
+        preds = {f.fixture_id: prediction(f, result_of(store, f, run)) for f in fixtures}
+        scores = [score_fixture(f.fixture_id, f.source, f.gold, preds[f.fixture_id]) for f in fixtures]
+        broken = [fid for fid, pred in preds.items() if pred is None]
+        summary = summarise(scores) | run_info(run, fixtures_dir, broken)
+        write_outputs(out, preds, summary)
+        eval_id = save_eval(store, run, fixtures, fixtures_dir, scores, summary)
+    finally:
+        store.close()
+    summary["eval_id"] = eval_id
+    return EvalResult(eval_id, summary, fixtures, scores, run, broken)
+
+
+def run_info(run: RunSummary, fixtures_dir: Path, broken: list[str]) -> dict[str, Any]:
+    return {"backend": run.backend, "model": run.model, "prompt_version": run.prompt_version,
+            "fixtures_dir": str(fixtures_dir), "broken": broken}
+
+
+def score_rows(fixture_id: str, report: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for section in ("metrics", "issues"):
+        for name, value in report[section].items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                rows.append([fixture_id, section, name, float(value)])
+    meta = report["meta"]
+    rows.append([fixture_id, "meta", "accuracy", meta.get("accuracy")])
+    rows += [[fixture_id, "meta", name, acc] for name, acc in (meta.get("fields") or {}).items()]
+    return rows
+
+
+def item_keys(kind: str, gold: dict | None, pred: dict | None) -> tuple[str | None, str | None]:
+    def key(item: dict | None) -> str | None:
+        if item is None:
+            return None
+        fields = [kind, item.get("evidence"), item.get("value"), item.get("unit"), item.get("summary")]
+        return content_hash(fields)[:16]
+    return key(gold), key(pred)
+
+
+def save_eval(store: Store, run: RunSummary, fixtures: list[Fixture], fixtures_dir: Path,
+              scores: list[FixtureScore], summary: dict[str, Any]) -> int:
+    store.db.execute("BEGIN")
+    eval_id = store._insert_row("eval_runs", {
+        "run_id": run.run_id, "backend": run.backend, "model": run.model, "prompt_version": run.prompt_version,
+        "fixture_set": str(fixtures_dir), "fixture_hash": fixture_set_hash(fixtures), "n_fixtures": len(fixtures),
+        "status": "broken" if summary["broken"] else "ok", "summary": to_json(summary)}, returning="eval_id")
+    rows = score_rows("*", summary)
+    for score in scores:
+        rows += score_rows(score.fixture_id, score.to_dict())
+    store.db.executemany("INSERT INTO eval_scores VALUES (?, ?, ?, ?, ?)", [[eval_id, *r] for r in rows])
+    items = [[eval_id, s.fixture_id, o.kind, o.outcome, *item_keys(o.kind, o.gold, o.pred), to_json(o.gold),
+              to_json(o.pred)] for s in scores for o in s.outcomes]
+    if items:
+        store.db.executemany("INSERT INTO eval_items VALUES (?, ?, ?, ?, ?, ?, ?, ?)", items)
+    store.db.execute("COMMIT")
+    return eval_id
