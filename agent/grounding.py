@@ -57,7 +57,7 @@ def locate(quote: str, text: str, after: int = 0) -> tuple[int, int] | None:
 class GroundedItem(BaseModel):
     """An extracted item that quotes its evidence from the source."""
 
-    evidence: str = Field(description="原文中逐字摘录的最短片段，不得改写")
+    evidence: str = Field(description="A verbatim quote of the source.")
 
     def grounding_error(self) -> str | None:
         """Item-specific check of the quote (e.g. that a number can be read from it)."""

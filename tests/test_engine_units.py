@@ -1,0 +1,105 @@
+"""Engine pieces on their own: grounding, chunking, cache keys, provider settings, the domain boundary."""
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from agent.cache import AnswerCache, canonical_json, content_hash
+from agent.chunking import chunk, estimate_tokens
+from agent.errors import ConfigError, NoApiKey, UnknownProfile
+from agent.grounding import SourceIndex, normalise_with_map
+from agent.providers import resolve_api_key, resolve_profile
+
+AGENT = Path(__file__).resolve().parent.parent / "agent"
+
+
+def test_engine_holds_no_domain_words() -> None:
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    offenders = [p.name for p in AGENT.rglob("*") if p.suffix in (".py", ".sql") and cjk.search(p.read_text("utf-8"))]
+    assert offenders == []
+
+
+def test_quotes_are_found_across_whitespace_and_full_width_forms() -> None:
+    text = "全年办结 行政复议\n案件１２件。"
+    index = SourceIndex(text)
+    start, end = index.locate("办结行政复议案件12件")
+    assert text[start:end] == "办结 行政复议\n案件１２件"
+    assert index.locate("办结行政复议案件13件") is None
+
+
+def test_locate_after_offset_finds_the_later_occurrence() -> None:
+    text = "培训3场。另有培训3场。"
+    assert SourceIndex(text).locate("培训3场", after=3) == (7, 11)
+
+
+def test_normalised_map_points_back_to_raw_characters() -> None:
+    normalised, index = normalise_with_map("Ａ Ｂ")
+    assert normalised == "AB" and index == [0, 2]
+
+
+def test_chunks_respect_the_budget_and_cover_the_text() -> None:
+    text = "".join(f"第{i}段。有一句话在这里，长度适中。\n" for i in range(200))
+    pieces = chunk(text, 0, len(text), 300)
+    assert len(pieces) > 1
+    assert all(estimate_tokens(text[c.start : c.end]) <= 300 for c in pieces)
+    assert pieces[0].start == 0 and pieces[-1].end == len(text)
+    assert all(a.end == b.start for a, b in itertools.pairwise(pieces))
+
+
+def test_a_paragraph_over_budget_is_split_at_sentences() -> None:
+    text = "一句话。" * 200
+    pieces = chunk(text, 0, len(text), 50)
+    assert all(text[c.start : c.end].endswith("。") for c in pieces[:-1])
+
+
+def test_cache_key_is_canonical_and_entries_round_trip(tmp_path: Path) -> None:
+    assert canonical_json({"b": 1, "a": "法"}) == '{"a":"法","b":1}'
+    assert content_hash({"a": 1, "b": 2}) == content_hash({"b": 2, "a": 1})
+    cache = AnswerCache(tmp_path)
+    cache.put("ab" + "0" * 62, {"answer": {"x": "值"}})
+    assert cache.get("ab" + "0" * 62) == {"answer": {"x": "值"}}
+    assert cache.get("cd" + "0" * 62) is None
+    assert list(tmp_path.rglob("*.tmp")) == []
+
+
+def test_profile_settings_stack_config_then_environment_then_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = {"profiles": {"deepseek": {"model": "from-config", "concurrency": 3, "timeout": 30}}}
+    monkeypatch.setenv("FAZHI_CONCURRENCY", "7")
+    profile = resolve_profile("deepseek", {"timeout": 5.0}, config)
+    assert (profile.model, profile.concurrency, profile.timeout) == ("from-config", 7, 5.0)
+    assert profile.base_url == "https://api.deepseek.com/v1"
+
+
+def test_a_profile_defined_only_in_the_config_file_works() -> None:
+    config = {"profile": "lab", "profiles": {"lab": {"base_url": "http://h/v1", "model": "x", "mode": "md_json"}}}
+    profile = resolve_profile(None, {}, config)
+    assert (profile.name, profile.base_url, profile.mode) == ("lab", "http://h/v1", "md_json")
+
+
+def test_bad_profile_settings_are_config_errors() -> None:
+    with pytest.raises(UnknownProfile, match="deepseek"):
+        resolve_profile("nope", {}, {})
+    with pytest.raises(ConfigError, match="Unknown mode"):
+        resolve_profile("openai", {"mode": "xml"}, {})
+    with pytest.raises(ConfigError, match="Unknown profile setting"):
+        resolve_profile("openai", {}, {"profiles": {"openai": {"temprature": 1}}})
+
+
+def test_api_key_comes_from_option_then_fazhi_then_profile_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    profile = resolve_profile("moonshot", {}, {})
+    with pytest.raises(NoApiKey, match="MOONSHOT_API_KEY"):
+        resolve_api_key(profile)
+    monkeypatch.setenv("MOONSHOT_API_KEY", "m")
+    assert resolve_api_key(profile) == "m"
+    monkeypatch.setenv("FAZHI_API_KEY", "f")
+    assert resolve_api_key(profile) == "f"
+    assert resolve_api_key(profile, "cli") == "cli"
+    monkeypatch.delenv("FAZHI_API_KEY")
+    assert resolve_api_key(resolve_profile("ollama", {}, {})) == "EMPTY"
+
+
+def test_cost_counts_cached_tokens_at_the_cached_price() -> None:
+    profile = resolve_profile("deepseek", {}, {})
+    assert profile.cost(1_000_000, 500_000, 1_000_000) == pytest.approx(0.5 * 0.27 + 0.5 * 0.07 + 1.10)
