@@ -115,3 +115,11 @@ def test_thresholds_parse_and_gate_reports_each_failure() -> None:
 def test_bad_threshold_is_a_clear_error(two: Path) -> None:
     result = fazhi("--fixtures", str(two), "--fail-under", "f1")
     assert result.exit_code == 2 and "Bad threshold 'f1'" in result.stderr
+
+
+def test_html_report_is_written_for_the_eval_run(two: Path, tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    result = fazhi("--fixtures", str(two), "--html", str(page))
+    assert result.exit_code == 0, result.output
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "nanyang-2022" in html and "xx-congress-survey-2022" in html
