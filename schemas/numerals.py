@@ -10,17 +10,18 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
 import cn2an
 
-MULTIPLIERS = {"万": 10_000, "亿": 100_000_000, "千万": 10_000_000, "百万": 1_000_000}
+MULTIPLIERS = {"万": 10_000, "亿": 100_000_000, "千万": 10_000_000, "百万": 1_000_000, "万亿": 10**12}
 CN_DIGITS = "零〇一二两三四五六七八九十百千"
 CN_HEAD = "零〇一二两三四五六七八九十百千"  # a Chinese numeral never starts with 万/亿
 ARABIC = r"\d+(?:[,，]\d{3})*(?:\.\d+)?"
 CHINESE = rf"[{CN_HEAD}][{CN_DIGITS}万亿]*(?:点[零〇一二三四五六七八九]+)?"
 NUMBER_RE = re.compile(
-    rf"(?<![\d.])(?P<num>{ARABIC}|{CHINESE})(?P<mult>千万|百万|万|亿)?"
+    rf"(?<![\d.])(?P<num>{ARABIC}|{CHINESE})(?:[余多](?=万|亿|千万|百万))?(?P<mult>万亿|千万|百万|万|亿)?"
 )
 PERCENT_WORD = "百分之"
 
@@ -79,6 +80,11 @@ def parse_number(text: str) -> float | None:
     return parse_chinese_numeral(text)
 
 
+def scale(value: float, multiplier: float) -> float:
+    """value × multiplier without binary noise: 4.06 × 10¹² is 4060000000000, not …999.9995."""
+    return float(Decimal(repr(float(value))) * Decimal(repr(float(multiplier))))
+
+
 def is_chinese(numeral: str) -> bool:
     return bool(numeral) and not numeral[0].isdigit()
 
@@ -92,7 +98,7 @@ def read_numbers(text: str) -> list[NumberToken]:
         if base is None:
             continue
         mult = MULTIPLIERS.get(m["mult"] or "", 1)
-        tokens.append(NumberToken(base * mult, m.start(), m.end(), m[0], mult))
+        tokens.append(NumberToken(scale(base, mult), m.start(), m.end(), m[0], mult))
     return tokens
 
 
@@ -101,7 +107,7 @@ def fold_unit(value: float, unit: str) -> tuple[float, str]:
     for prefix in sorted(MULTIPLIERS, key=len, reverse=True):
         rest = unit[len(prefix):]
         if unit.startswith(prefix) and rest and not rest.startswith("分"):
-            return value * MULTIPLIERS[prefix], rest
+            return scale(value, MULTIPLIERS[prefix]), rest
     return value, unit
 
 

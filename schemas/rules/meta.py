@@ -1,0 +1,357 @@
+"""Report metadata without a model: title, region, province, level, year, date, issuer, document type.
+
+Every field comes from stated text (the title line, a header field such as 发布日期/发布机构, the
+signature and date, the opening sentence) or from the gazetteer; a field the text does not settle is
+None. Anonymised places (XX市, ***县) give no region or province.
+"""
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from agent.genre import Part
+from schemas.enums import AdminLevel, DocType
+from schemas.report import ReportMeta
+from schemas.rules import gazetteer
+from schemas.rules.layout import SIGNATURE, compact, is_signature, split_lines
+
+BODY_KINDS = ("opening", "achievements", "problems", "plans")
+WINDOW = 30_000
+FRAME_CAP = 5_000  # characters read from each header, title, closing or footer part
+ANON = re.compile(r"(?:[XxＸｘ×*＊某○〇□]{1,4})(?:省|自治区|市|县|区|州|旗|盟)")
+YEAR = re.compile(r"(?<![\d.\-—－~～至])((?:19|20)\d{2})\s*年(度)?(?!\s*[\-—－~～至]\s*\d)(?![\d])")
+COMPARE = re.compile(r"(?:较|比|同比|相比|与|对比|截至|截止|至)\s*$")
+PLAN_AFTER = re.compile(r"^[^，,。；]{0,8}(?:计划|要点|安排|目标)")
+LEADING_YEAR = re.compile(r"^((?:19|20)\d{2})\s*年(?:度)?(?:以来|[，,:：]|全年|是|我|全)")
+REPORTED_YEAR = re.compile(r"现(?:将|就)\s*((?:19|20)\d{2})\s*年")
+DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+CN_DATE = re.compile(
+    r"([〇○零一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,3})\s*日"
+)
+LABELLED_DATE = re.compile(r"(?:发布|成文|发文|印发|生成)?(?:日期|时间)\s*[:：]\s*")
+LABELLED = re.compile(
+    r"(?P<label>发布机构|发文机关|信息来源|来源|标题|题名|文件名称|名称)\s*[:：]\s*(?P<value>[^\s|｜]{2,80})"
+)
+TITLE_ORG = re.compile(
+    r"^(.{2,30}?(?:人民政府办公室|人民政府办公厅|人民政府|政府|人大常委会|常委会|委员会|办公室|办公厅|局|厅|委|院|署|中心))"
+    r"(?=关于|(?:19|20)\d{2}|法治|年度|$)"
+)
+NEXT_LABEL = re.compile(r"发布|更新|时间|日期|作者|浏览|字号|点击|阅读|来源")
+GENERAL_OFFICE = re.compile(r"(人民政府|政府)(?:办公室|办公厅)$")  # posts for the government itself
+GOVERNMENT = re.compile(r"(?:人民政府|政府)$")
+CONGRESS = re.compile(r"人大常委会|人民代表大会常务委员会|人大")
+SURVEY = re.compile(r"调研报告|调研情况|视察报告|视察情况|执法检查|检查报告|审议意见")
+SURVEY_OPENING = re.compile(r"调研|视察|执法检查")
+SALUTATION = re.compile(r"主任、副主任|各位委员|各位副主任")
+PREFECTURE_CUES = re.compile(r"县[(（]市、?区[)）]|县市区|区县|县区|各县|市辖区|县级市|县、市、区")
+COUNTY_CUES = re.compile(r"乡镇|镇街|镇乡|强县|县域")
+CN_DIGIT = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The stretches of the report that metadata is read from."""
+
+    header: str
+    subheader: str  # the header lines right below the title
+    title: str
+    opening: str
+    closing: str
+    body: str
+    has_body: bool
+
+
+def gather(text: str, parts: list[Part]) -> Sources:
+    def joined(*kinds: str) -> str:
+        return "\n".join(text[p.start: min(p.end, p.start + FRAME_CAP)] for p in parts if p.kind in kinds)
+
+    body_parts = [p for p in parts if p.kind in BODY_KINDS]
+    body_start = body_parts[0].start if body_parts else len(text)
+    counted = [p for p in parts if p.kind in ("opening", "achievements", "problems")]
+    body = "\n".join(text[p.start: min(p.end, p.start + WINDOW)] for p in counted)[:WINDOW]
+    title = "".join(line.text for line in split_lines(joined("title")))
+    return Sources(
+        joined("header", "footer"), subheader(text, parts), title, joined("opening")[:2000], joined("closing"),
+        body or text[body_start: body_start + WINDOW], bool(body_parts),
+    )
+
+
+def subheader(text: str, parts: list[Part]) -> str:
+    kinds = [p.kind for p in parts]
+    if "title" not in kinds:
+        return ""
+    after = kinds.index("title") + 1
+    return text[parts[after].start: parts[after].end][:500] if after < len(parts) and kinds[after] == "header" else ""
+
+
+# ---------------------------------------------------------------- title and dates
+
+def find_title(src: Sources) -> str | None:
+    if src.title:
+        return page_title(src.title.strip("#*【】[] "))
+    for m in LABELLED.finditer(src.header):
+        if m["label"] in ("标题", "题名", "文件名称", "名称") and len(m["value"]) >= 6:
+            return m["value"]
+    return None
+
+
+def page_title(title: str) -> str:
+    """A page title with the site's name after it (…的报告_东阳市人民政府门户网站) keeps the report's part."""
+    pieces = [p.strip() for p in re.split(r"_| - | — |--", title) if p.strip()]
+    if len(pieces) < 2:
+        return title
+    return max(pieces, key=lambda p: ("报告" in p or "总结" in p, len(p)))
+
+
+def iso(year: str, month: str, day: str) -> str | None:
+    y, mo, d = int(year), int(month), int(day)
+    return f"{y:04d}-{mo:02d}-{d:02d}" if 1 <= mo <= 12 and 1 <= d <= 31 else None
+
+
+def cn_number(s: str) -> int:
+    if s.startswith("十"):
+        return 10 + (CN_DIGIT.get(s[1], 0) if len(s) > 1 else 0)
+    if len(s) >= 2 and s[1] == "十":
+        return CN_DIGIT.get(s[0], 0) * 10 + (CN_DIGIT.get(s[2], 0) if len(s) > 2 else 0)
+    return CN_DIGIT.get(s, 0)
+
+
+def first_date(s: str) -> str | None:
+    m = DATE.search(s)
+    if m:
+        return iso(*m.groups())
+    m = CN_DATE.search(s)
+    if m:
+        year = "".join(str(CN_DIGIT.get(ch, 0)) for ch in m[1])
+        return iso(year, str(cn_number(m[2])), str(cn_number(m[3])))
+    return None
+
+
+def published_date(src: Sources) -> str | None:
+    """A labelled date of the page (发布日期), else a date right below the title, else the signature's."""
+    for m in LABELLED_DATE.finditer(src.header):
+        found = DATE.match(src.header, m.end())
+        if found:
+            return iso(*found.groups())
+    return first_date(src.subheader) or first_date(src.closing)
+
+
+def report_year(src: Sources) -> int | None:
+    """The year covered: stated in the title, opening the first sentence, or most often in the body."""
+    for year in (title_year(src.title), opening_year(src.opening), body_year(src.body)):
+        if year is not None:
+            return year
+    return None
+
+
+def years(s: str) -> list[int]:
+    """Years written as YYYY年, leaving out ranges, comparisons (较2021年) and plans (2023年工作计划)."""
+    out = []
+    for m in YEAR.finditer(s):
+        before, after = s[max(0, m.start() - 4): m.start()], s[m.end(): m.end() + 12]
+        if not COMPARE.search(before) and not PLAN_AFTER.search(after):
+            out.append(int(m[1]))
+    return out
+
+
+def title_year(title: str) -> int | None:
+    """The year in the title; not for a 政府工作报告, whose year is the one it is delivered in."""
+    if "政府工作报告" in title:
+        return None
+    found = set(years(title))
+    return found.pop() if len(found) == 1 else None
+
+
+def opening_year(opening: str) -> int | None:
+    """2022年，我市… at the start of one of the opening's first paragraphs, or 现将2022年度…报告如下."""
+    for line in split_lines(opening)[:3]:
+        lead = LEADING_YEAR.match(compact(line.text[:200]))
+        if lead:
+            return int(lead[1])
+    stated = REPORTED_YEAR.search(compact(opening))
+    return int(stated[1]) if stated else None
+
+
+def body_year(body: str) -> int | None:
+    counts = Counter(years(body))
+    if not counts:
+        return None
+    return max(counts, key=lambda y: (counts[y], y))
+
+
+# ---------------------------------------------------------------- place
+
+@dataclass(frozen=True)
+class Region:
+    name: str | None  # as written; None when anonymised or unknown
+    written: str | None  # as written, anonymised or not (for composing the issuer)
+    place: gazetteer.Place | None
+
+
+def leading_place(s: str) -> tuple[str, str] | None:
+    """(name, written) of the first run of place names in `s` (广州市从化区 → 从化区), or an anonymised
+    place (XX市 → (None, XX市)) when that comes first."""
+    anon = ANON.search(s)
+    found = gazetteer.mentions(s)
+    if anon and (not found or anon.start() < found[0][0]):
+        return "", anon.group()
+    if not found:
+        return None
+    chain = [found[0]]
+    for item in found[1:]:
+        if item[0] != chain[-1][1]:
+            break
+        chain.append(item)
+    return chain[-1][2], chain[-1][2]
+
+
+def self_suffix(body: str) -> str | None:
+    """How the report calls itself: 我市/全市 → 市, 我县 → 县."""
+    kinds = Counter(re.findall(r"[我全本]([省市县区州旗])", body))
+    return kinds.most_common(1)[0][0] if kinds else None
+
+
+def self_reference_region(body: str, suffix: str | None) -> tuple[str, str] | None:
+    """The most named place of the kind the report calls itself (我市 → a 市)."""
+    if suffix is None:
+        return None
+    names = Counter(n for _, _, n in gazetteer.mentions(body) if n.endswith(suffix))
+    if not names:
+        return None
+    name = names.most_common(1)[0][0]
+    return name, name
+
+
+def opening_place(opening: str, suffix: str | None) -> tuple[str, str] | None:
+    """The place the opening sentence starts with (2024年，互助县…), if it is of the report's own kind."""
+    found = leading_place(opening[:60])
+    if found is None or (suffix is not None and found[0] and not found[0].endswith(suffix)):
+        return None
+    return found
+
+
+def find_region(src: Sources, issuer_hint: str) -> Region:
+    suffix = self_suffix(src.body)
+    found = None
+    for s in (src.title, issuer_hint):
+        found = found or (leading_place(s) if s else None)
+    found = found or opening_place(src.opening, suffix)
+    found = found or (self_reference_region(src.body, suffix) if src.has_body else None)
+    found = found or opening_place(src.subheader, suffix)
+    return make_region(found, src) if found else Region(None, None, None)
+
+
+def make_region(found: tuple[str, str], src: Sources) -> Region:
+    name, written = found
+    if not name:
+        return Region(None, written, None)
+    context = {n for _, _, n in gazetteer.mentions(src.title + src.body + src.closing)}
+    return Region(name, written, gazetteer.resolve(name, context))
+
+
+def admin_level(region: Region, doc_type: DocType | None, src: Sources) -> AdminLevel | None:
+    if doc_type == DocType.department_report:
+        return AdminLevel.department
+    if region.place is not None:
+        return AdminLevel(region.place.level)
+    written = region.written or ""
+    if written.endswith(("省", "自治区")):
+        return AdminLevel.province
+    if written.endswith(("县", "区", "旗")):
+        return AdminLevel.county
+    if written.endswith(("州", "盟")):
+        return AdminLevel.prefecture
+    return city_level(src.body) if written.endswith("市") else None
+
+
+def city_level(body: str) -> AdminLevel | None:
+    """An unresolved city: prefecture when it speaks of its counties, county-level when only of towns."""
+    if PREFECTURE_CUES.search(body):
+        return AdminLevel.prefecture
+    return AdminLevel.county if COUNTY_CUES.search(body) else None
+
+
+# ---------------------------------------------------------------- issuer and document type
+
+def signer(block: str) -> str | None:
+    """The signing body of a closing block or of the lines below the title."""
+    for line in split_lines(block):
+        c = compact(line.text)
+        if is_signature(c):
+            m = SIGNATURE.match(c)
+            return m.group() if m else None
+    return None
+
+
+def title_org(title: str) -> str | None:
+    m = TITLE_ORG.match(title)
+    return m[1] if m and not m[1].startswith("关于") else None
+
+
+def header_org(src: Sources) -> str | None:
+    for label in ("发布机构", "发文机关", "信息来源", "来源"):
+        for m in LABELLED.finditer(src.header):
+            value = NEXT_LABEL.split(m["value"], maxsplit=1)[0]
+            if m["label"] == label and SIGNATURE.fullmatch(value) and not value.startswith(("本网", "本站")):
+                return GENERAL_OFFICE.sub(r"\1", value)
+    return None
+
+
+def with_region(org: str, region: Region) -> str:
+    """司法局 → 互助县司法局, 市司法局 → 东阳市司法局: a body named without its place gets the region."""
+    written = region.written
+    if written is None or gazetteer.mentions(org) or ANON.search(org) or org.startswith(written):
+        return org
+    if org[0] in "省市县区州旗盟" and written.endswith(org[0]):
+        return written + org[1:]
+    return org if org[0] in "省市县区州旗盟" else written + org
+
+
+def is_congress(src: Sources, org: str | None) -> bool:
+    if org and CONGRESS.search(org):
+        return True
+    head = src.title + src.opening[:300]
+    surveyed = SURVEY.search(src.title) or SURVEY_OPENING.search(src.opening[:300])
+    return bool(surveyed) and bool(CONGRESS.search(head) or SALUTATION.search(head))
+
+
+def doc_type(src: Sources, org: str | None) -> DocType | None:
+    if not src.has_body and not src.title:
+        return None
+    if is_congress(src, org):
+        return DocType.congress_survey
+    if org and not GOVERNMENT.search(org):
+        return DocType.department_report
+    if "报告" in src.title or "法治" in src.title + src.body[:3000] or org:
+        return DocType.government_report
+    return DocType.other
+
+
+def compose_issuer(region: Region, kind: DocType | None) -> str | None:
+    if region.written is None:
+        return None
+    if kind == DocType.congress_survey:
+        return region.written + "人大常委会"
+    return region.written + "人民政府" if kind == DocType.government_report else None
+
+
+# ---------------------------------------------------------------- assembly
+
+def extract_meta(text: str, parts: list[Part]) -> ReportMeta:
+    src = gather(text, parts)
+    own = signer(src.closing) or title_org(src.title) or signer(src.subheader)
+    region = find_region(src, own or header_org(src) or "")
+    kind = doc_type(src, own)
+    published = header_org(src)
+    named = own or published
+    issuer = with_region(named, region) if named else compose_issuer(region, kind)
+    return ReportMeta(
+        title=find_title(src),
+        region=region.name,
+        province=region.place.province if region.place else None,
+        admin_level=admin_level(region, kind, src) if src.has_body or region.name else None,
+        report_year=report_year(src) if src.has_body else None,
+        published_date=published_date(src),
+        issuer=issuer,
+        doc_type=kind,
+    )

@@ -1,0 +1,98 @@
+"""Reading numbers as the reports write them (schemas/numerals.py)."""
+
+import pytest
+
+from schemas.numerals import (
+    as_number,
+    fold_unit,
+    halfwidth,
+    is_chinese,
+    parse_number,
+    read_numbers,
+    same_value,
+    scale,
+    value_readable,
+)
+
+
+@pytest.mark.parametrize(("numeral", "value"), [
+    ("三", 3), ("十", 10), ("十二", 12), ("三百二十", 320), ("两千", 2000), ("两万", 20000),
+    ("一万二千", 12000), ("三点五", 3.5), ("零", 0), ("二〇二二", 2022),
+])
+def test_chinese_numerals_are_read_with_cn2an(numeral: str, value: float) -> None:
+    assert parse_number(numeral) == value
+
+
+@pytest.mark.parametrize(("numeral", "value"), [
+    ("56", 56), ("3860.85", 3860.85), ("1,268", 1268), ("12,345,678", 12345678), ("１２３", 123), ("９９．５", 99.5),
+])
+def test_arabic_numerals_with_decimals_separators_and_full_width_digits(numeral: str, value: float) -> None:
+    assert parse_number(numeral) == value
+
+
+def test_a_string_that_is_no_numeral_reads_as_none() -> None:
+    assert parse_number("百") is None
+    assert parse_number("") is None
+
+
+def test_is_chinese_tells_chinese_from_arabic_numerals() -> None:
+    assert is_chinese("三百")
+    assert not is_chinese("300")
+
+
+def test_read_numbers_folds_wan_and_yi_into_the_value() -> None:
+    tokens = read_numbers("共2万人次，罚没3860.85万元，投资1.2亿元，赤字4.06万亿元")
+    assert [t.value for t in tokens] == [20000, 38608500, 120000000, 4.06e12]
+    assert [t.multiplier for t in tokens] == [10_000, 10_000, 100_000_000, 10**12]
+
+
+def test_read_numbers_folds_the_multiplier_after_yu() -> None:
+    assert [t.value for t in read_numbers("储备物资110余万件，发放资料16万余份")] == [1100000, 160000]
+
+
+def test_scale_multiplies_without_binary_noise() -> None:
+    assert scale(4.06, 10**12) == 4060000000000
+    assert scale(3860.85, 10_000) == 38608500
+
+
+def test_read_numbers_normalises_full_width_text_first() -> None:
+    assert [t.value for t in read_numbers("受理１２３件，办结率９９．５％")] == [123, 99.5]
+
+
+def test_fold_unit_moves_the_multiplier_from_the_unit_into_the_value() -> None:
+    assert fold_unit(2, "万人次") == (20000, "人次")
+    assert fold_unit(3860.85, "万元") == (38608500.0, "元")
+    assert fold_unit(1.2, "亿元") == (120000000.0, "元")
+
+
+def test_fold_unit_leaves_plain_and_percent_units_alone() -> None:
+    assert fold_unit(56, "件") == (56, "件")
+    assert fold_unit(5.27, "个百分点") == (5.27, "个百分点")
+    assert fold_unit(3, "万") == (3, "万")
+
+
+def test_value_readable_accepts_the_value_with_or_without_its_multiplier() -> None:
+    assert value_readable(20000, "共2万人次积极参与该活动")
+    assert value_readable(2, "共2万人次积极参与该活动")
+    assert not value_readable(7, "共2万人次积极参与该活动")
+
+
+def test_same_value_tolerates_float_rounding_only() -> None:
+    assert same_value(3860.85 * 10000, 38608500)
+    assert not same_value(100, 101)
+
+
+def test_as_number_gives_int_for_whole_values_and_float_otherwise() -> None:
+    assert as_number(3.0) == 3 and isinstance(as_number(3.0), int)
+    assert as_number(99.5) == 99.5 and isinstance(as_number(99.5), float)
+
+
+def test_halfwidth_keeps_the_length_so_offsets_still_index_the_original() -> None:
+    text = "办结率９９．５％，受理１２３件，ＡＢ　c"
+    flat = halfwidth(text)
+    assert len(flat) == len(text)
+    assert flat == "办结率99.5%，受理123件，AB c"
+
+
+def test_halfwidth_keeps_the_full_width_comma_that_separates_clauses() -> None:
+    assert halfwidth("受理5件，办结4件") == "受理5件，办结4件"
