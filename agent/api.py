@@ -94,11 +94,8 @@ def ingest(paths: Iterable[str | Path], options: Options | None = None) -> tuple
     """Read files and folders into the store; unreadable files are returned as rejected, not raised."""
     options = options or Options()
     docs, rejected = read_documents(Path(p) for p in paths)
-    store = Store(db_path(options), load_genre(options.genre))
-    try:
+    with Store(db_path(options), load_genre(options.genre)) as store:
         store.add_documents(docs)
-    finally:
-        store.close()
     return docs, rejected
 
 
@@ -147,11 +144,8 @@ def open_store(db: str | None = None, read_only: bool = True, genre: str | None 
 
 def show(doc: str, db: str | None = None) -> dict[str, Any]:
     """One report's latest result: document id (or a unique prefix, or a path) → metadata and items."""
-    store = open_store(db)
-    try:
+    with open_store(db) as store:
         return store_show(store, doc)
-    finally:
-        store.close()
 
 
 def store_show(store: Store, doc: str) -> dict[str, Any]:

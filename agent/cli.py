@@ -136,11 +136,8 @@ def sql(
 ) -> None:
     """Run SQL against the database (read-only unless --write)."""
     check_format(fmt)
-    store = api.open_store(db, read_only=not write)
-    try:
+    with api.open_store(db, read_only=not write) as store:
         columns, rows = store.query(query)
-    finally:
-        store.close()
     if columns:
         typer.echo(render(columns, rows, fmt))
 
@@ -174,14 +171,11 @@ def show(
 def runs(db: Db = None, fmt: Format = "table", limit: Annotated[int, typer.Option(help="How many.")] = 20) -> None:
     """Recent runs: backend, model, prompt version, documents, tokens, cost."""
     check_format(fmt)
-    store = api.open_store(db)
-    try:
+    with api.open_store(db) as store:
         columns, rows = store.query(
             "SELECT run_id, kind, backend, model, prompt_version, status, n_docs, n_done, n_failed, n_skipped,"
             " requests, cache_hits, tokens_in, tokens_out, round(cost_usd, 4) AS cost_usd, started_at, finished_at"
             " FROM runs ORDER BY run_id DESC LIMIT ?", [limit])
-    finally:
-        store.close()
     typer.echo(render(columns, rows, fmt))
 
 

@@ -56,6 +56,12 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def migrate(self) -> None:
         """Apply every migration not yet applied, engine first, then the genre's, each in a transaction."""
         self.db.execute(
@@ -110,7 +116,7 @@ class Store:
         self.db.execute("BEGIN")
         try:
             self._drop_previous(record)
-            extraction_id = self._insert_row("extractions", record, returning="extraction_id")
+            extraction_id = self.insert_row("extractions", record, returning="extraction_id")
             if result is not None:
                 self._insert_result(extraction_id, record["doc_id"], result)
             self._insert_calls(record["run_id"], calls)
@@ -130,7 +136,7 @@ class Store:
         for table in ("extractions", *(task.name for task in self.genre.tasks)):
             self.db.execute(f"DELETE FROM {table} WHERE extraction_id IN (SELECT unnest(?::INTEGER[]))", [old])
 
-    def _insert_row(self, table: str, row: dict[str, Any], returning: str | None = None) -> int:
+    def insert_row(self, table: str, row: dict[str, Any], returning: str | None = None) -> int:
         columns = ", ".join(f'"{k}"' for k in row)
         marks = ", ".join("?" for _ in row)
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})" + (f" RETURNING {returning}" if returning else "")
@@ -142,10 +148,10 @@ class Store:
             value = result.get(task.name)
             keys = {"extraction_id": extraction_id, "doc_id": doc_id}
             if isinstance(value, dict):
-                self._insert_row(task.name, keys | value)
+                self.insert_row(task.name, keys | value)
                 continue
             for idx, item in enumerate(value or []):
-                self._insert_row(task.name, keys | {"idx": idx} | item)
+                self.insert_row(task.name, keys | {"idx": idx} | item)
 
     def _insert_calls(self, run_id: int, calls: Sequence[CallRecord]) -> None:
         rows = [[run_id, *(getattr(c, k) for k in CALL_COLUMNS[1:])] for c in calls]

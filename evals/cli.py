@@ -46,11 +46,8 @@ def secondary(summary: dict[str, Any]) -> str:
 
 
 def print_diff(db: str, before: int, after: int) -> None:
-    store = api.open_store(db)
-    try:
+    with api.open_store(db) as store:
         changes = diff(store, before, after)
-    finally:
-        store.close()
     typer.echo(f"\nChanges from eval {before} to eval {after}:")
     if not changes.scores and not changes.items:
         typer.echo("no score or item changed")
@@ -124,12 +121,9 @@ def check(result: EvalResult, db: str, baseline: str | None, thresholds: dict[st
           max_drop: float | None) -> list[str]:
     before = None
     if baseline:
-        store = api.open_store(db)
-        try:
+        with api.open_store(db) as store:
             base_id = resolve_eval(store, baseline, result.eval_id)
             before = summary_of(store, base_id)
-        finally:
-            store.close()
         print_diff(db, base_id, result.eval_id)
     return gate(result.summary, thresholds, max_drop, before)
 
@@ -153,12 +147,9 @@ def eval_diff(
 ) -> None:
     """Show score changes and the items whose outcome changed between two eval runs."""
     try:
-        store = api.open_store(db)
-        try:
+        with api.open_store(db) as store:
             after_id = resolve_eval(store, after)
             before_id = resolve_eval(store, before, after_id)
-        finally:
-            store.close()
         print_diff(db, before_id, after_id)
     except FazhiError as exc:
         say(f"Error: {exc}")

@@ -83,16 +83,13 @@ def run_eval(fixtures_dir: Path, options: api.Options, out: Path) -> EvalResult:
     """Extract every fixture's source (the cache applies), score, write OUT/, store the eval run."""
     fixtures = load_fixtures(fixtures_dir)
     run = api.extract([f.source_path for f in fixtures], options)
-    store = api.open_store(options.db, read_only=False)
-    try:
+    with api.open_store(options.db, read_only=False) as store:
         preds = {f.fixture_id: prediction(f, result_of(store, f, run)) for f in fixtures}
         scores = [score_fixture(f.fixture_id, f.source, f.gold, preds[f.fixture_id]) for f in fixtures]
         broken = [fid for fid, pred in preds.items() if pred is None]
         summary = summarise(scores) | run_info(run, fixtures_dir, broken)
         write_outputs(out, preds, summary)
         eval_id = save_eval(store, run, fixtures, fixtures_dir, scores, summary)
-    finally:
-        store.close()
     summary["eval_id"] = eval_id
     return EvalResult(eval_id, summary, fixtures, scores, run, broken)
 
@@ -126,7 +123,7 @@ def item_keys(kind: str, gold: dict | None, pred: dict | None) -> tuple[str | No
 def save_eval(store: Store, run: RunSummary, fixtures: list[Fixture], fixtures_dir: Path,
               scores: list[FixtureScore], summary: dict[str, Any]) -> int:
     store.db.execute("BEGIN")
-    eval_id = store._insert_row("eval_runs", {
+    eval_id = store.insert_row("eval_runs", {
         "run_id": run.run_id, "backend": run.backend, "model": run.model, "prompt_version": run.prompt_version,
         "fixture_set": str(fixtures_dir), "fixture_hash": fixture_set_hash(fixtures), "n_fixtures": len(fixtures),
         "status": "broken" if summary["broken"] else "ok", "summary": to_json(summary)}, returning="eval_id")

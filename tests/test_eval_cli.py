@@ -30,11 +30,8 @@ def fazhi(*args: str):
 
 
 def query(sql: str) -> list[tuple]:
-    store = api.open_store("evals.duckdb")
-    try:
+    with api.open_store("evals.duckdb") as store:
         return store.query(sql)[1]
-    finally:
-        store.close()
 
 
 def test_eval_writes_predictions_and_a_summary_in_the_contract_shape(two: Path, tmp_path: Path) -> None:

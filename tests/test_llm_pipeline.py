@@ -25,11 +25,8 @@ def run(fake: FakeLLM, paths: list[Path], **options: object) -> RunSummary:
 
 
 def query(sql: str) -> list[tuple]:
-    store = api.open_store()
-    try:
+    with api.open_store() as store:
         return store.query(sql)[1]
-    finally:
-        store.close()
 
 
 @pytest.fixture
