@@ -6,7 +6,8 @@ earlier result of the same backend, model and prompt version: no crash leaves ha
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +76,22 @@ class Store:
                 if version not in done:
                     self._apply(namespace, version, path)
 
-    def _apply(self, namespace: str, version: int, path: Path) -> None:
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: a failure (or a kill) inside leaves the database as it was."""
         self.db.execute("BEGIN")
-        self.db.execute(path.read_text(encoding="utf-8"))
-        self.db.execute("INSERT INTO schema_migrations (namespace, version, name) VALUES (?, ?, ?)",
-                        [namespace, version, path.name])
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
         self.db.execute("COMMIT")
+
+    def _apply(self, namespace: str, version: int, path: Path) -> None:
+        with self.transaction():
+            self.db.execute(path.read_text(encoding="utf-8"))
+            self.db.execute("INSERT INTO schema_migrations (namespace, version, name) VALUES (?, ?, ?)",
+                            [namespace, version, path.name])
 
     def add_documents(self, docs: Iterable[Document]) -> None:
         for doc in docs:
@@ -113,17 +124,12 @@ class Store:
         self, record: dict[str, Any], result: dict[str, Any] | None, calls: Sequence[CallRecord]
     ) -> int:
         """Store one document's outcome, its items and its calls in one transaction."""
-        self.db.execute("BEGIN")
-        try:
+        with self.transaction():
             self._drop_previous(record)
             extraction_id = self.insert_row("extractions", record, returning="extraction_id")
             if result is not None:
                 self._insert_result(extraction_id, record["doc_id"], result)
             self._insert_calls(record["run_id"], calls)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return extraction_id
 
     def _drop_previous(self, record: dict[str, Any]) -> None:

@@ -122,7 +122,12 @@ def item_keys(kind: str, gold: dict | None, pred: dict | None) -> tuple[str | No
 
 def save_eval(store: Store, run: RunSummary, fixtures: list[Fixture], fixtures_dir: Path,
               scores: list[FixtureScore], summary: dict[str, Any]) -> int:
-    store.db.execute("BEGIN")
+    with store.transaction():
+        return insert_eval(store, run, fixtures, fixtures_dir, scores, summary)
+
+
+def insert_eval(store: Store, run: RunSummary, fixtures: list[Fixture], fixtures_dir: Path,
+                scores: list[FixtureScore], summary: dict[str, Any]) -> int:
     eval_id = store.insert_row("eval_runs", {
         "run_id": run.run_id, "backend": run.backend, "model": run.model, "prompt_version": run.prompt_version,
         "fixture_set": str(fixtures_dir), "fixture_hash": fixture_set_hash(fixtures), "n_fixtures": len(fixtures),
@@ -135,5 +140,4 @@ def save_eval(store: Store, run: RunSummary, fixtures: list[Fixture], fixtures_d
               to_json(o.pred)] for s in scores for o in s.outcomes]
     if items:
         store.db.executemany("INSERT INTO eval_items VALUES (?, ?, ?, ?, ?, ?, ?, ?)", items)
-    store.db.execute("COMMIT")
     return eval_id
