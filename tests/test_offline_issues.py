@@ -115,3 +115,11 @@ def summary() -> dict:
 def test_fixture_issues_reach_the_target_without_ungrounded_items(summary: dict) -> None:
     assert summary["issues"]["f1"] >= 0.9
     assert summary["issues"]["ungrounded"] == 0
+
+
+def test_work_on_solving_problems_is_not_a_problems_section() -> None:
+    text = (
+        "一、主要工作\n(一)加强学习。开展学习5次。\n(二)着力解决存在的问题\n针对检查中存在的问题：一是加强整改；二是建立台账。\n"
+        "二、下一步打算\n继续努力。\n"
+    )
+    assert issues_of(text) == []

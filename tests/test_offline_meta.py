@@ -39,6 +39,17 @@ def test_gazetteer_leaves_shared_names_unresolved_without_context() -> None:
     assert gazetteer.province_of("鼓楼区", ["福州市"]) == "福建省"
 
 
+def test_gazetteer_finds_a_county_renamed_into_a_district_since_the_data() -> None:
+    assert gazetteer.province_of("梁平区") == "重庆市"
+
+
+def test_district_missing_from_the_gazetteer_takes_its_province_from_the_parent_city() -> None:
+    text = "杭州市临平区人民政府关于2022年度法治政府建设情况的报告\n2022年，我区法治政府建设取得新成效，现报告如下。\n"
+    meta = meta_of(text)
+    assert (meta.region, meta.province, meta.admin_level) == ("临平区", "浙江省", "county")
+    assert meta.issuer == "杭州市临平区人民政府"
+
+
 def test_gazetteer_finds_chained_names_but_not_words_that_end_like_names() -> None:
     found = [name for _, _, name in gazetteer.mentions("广州市从化区创建示范县,推进城区建设")]
     assert found == ["广州市", "从化区"]

