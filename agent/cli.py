@@ -161,8 +161,9 @@ def show(
         elif isinstance(value, list):
             typer.echo(f"\n{key} ({len(value)})")
             if value:
-                typer.echo(render(list(value[0]), [list(v.values()) for v in value], fmt))
-        else:
+                columns = sorted(value[0], key=lambda k: k == "evidence")
+                typer.echo(render(columns, [[v.get(c) for c in columns] for v in value], fmt))
+        elif value is not None:
             say(f"{key}: {value}")
 
 
