@@ -137,6 +137,10 @@ class LLMBackend:
 
     async def extract(self, doc: Document) -> Outcome:
         started = time.perf_counter()
+        limit = self.client.profile.max_doc_chars
+        if len(doc.text) > limit:
+            return Outcome(doc.doc_id, error=f"{len(doc.text)} characters is over max_doc_chars={limit} for a "
+                           "model: raise it in fazhi.toml or FAZHI_MAX_DOC_CHARS, or use --backend offline")
         parts = self.genre.segment(doc.text)
         try:
             runs = await asyncio.gather(*(

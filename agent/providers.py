@@ -34,6 +34,7 @@ class Profile:
     max_retries: int = 3
     reasks: int = 2
     chunk_tokens: int = 3000
+    max_doc_chars: int = 400_000
     max_tokens: int | None = None
     key_required: bool = True
 
@@ -69,7 +70,7 @@ PROFILES: dict[str, Profile] = {
 ENV_FIELDS = {
     "FAZHI_BASE_URL": "base_url", "FAZHI_MODEL": "model", "FAZHI_MODE": "mode",
     "FAZHI_CONCURRENCY": "concurrency", "FAZHI_TIMEOUT": "timeout", "FAZHI_MAX_RETRIES": "max_retries",
-    "FAZHI_REASKS": "reasks", "FAZHI_CHUNK_TOKENS": "chunk_tokens",
+    "FAZHI_REASKS": "reasks", "FAZHI_CHUNK_TOKENS": "chunk_tokens", "FAZHI_MAX_DOC_CHARS": "max_doc_chars",
 }
 
 

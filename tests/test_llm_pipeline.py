@@ -170,3 +170,15 @@ def test_tools_mode_gets_the_same_results(fake: FakeLLM, small: Path) -> None:
 def test_missing_api_key_names_the_environment_variable(small: Path) -> None:
     with pytest.raises(NoApiKey, match="DEEPSEEK_API_KEY"):
         api.extract([small], api.Options(profile="deepseek"))
+
+
+def test_a_document_too_long_for_a_model_is_a_recorded_failure(
+    fake: FakeLLM, small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAZHI_MAX_DOC_CHARS", "1000")
+    huge = tmp_path / "huge.txt"
+    huge.write_text(SMALL * 100, encoding="utf-8")
+    summary = run(fake, [small, huge])
+    assert (summary.done, summary.failed) == (1, 1)
+    assert "over max_doc_chars=1000" in summary.failures[0][1]
+    assert all("办结行政复议案件12件" in r["messages"][-1]["content"] for r in fake.requests)
