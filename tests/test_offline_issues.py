@@ -123,3 +123,11 @@ def test_work_on_solving_problems_is_not_a_problems_section() -> None:
         "二、下一步打算\n继续努力。\n"
     )
     assert issues_of(text) == []
+
+
+def test_a_problem_heading_that_says_what_falls_short_is_an_issue_not_a_section_title() -> None:
+    text = ("二、存在的问题和不足\n在肯定成绩的同时，也存在一些问题。\n"
+            "（一）执法规范化水平仍需提升。一是能力不足；二是程序不规范。\n"
+            "（二）法治工作队伍建设存在短板。一是编制偏紧；二是作用发挥不充分。\n三、下一步工作\n加强队伍建设。\n")
+    issues = extract_issues(text, segment(text))
+    assert [i.summary for i in issues] == ["执法规范化水平仍需提升", "法治工作队伍建设存在短板"]

@@ -163,3 +163,15 @@ def test_fixture_metadata_reaches_the_target() -> None:
         correct += sum(field.correct for field in score.meta)
         total += len(score.meta)
     assert correct / total >= 0.9
+
+
+def test_the_publication_date_wins_over_the_date_of_writing() -> None:
+    text = ("江西省人民政府门户网站\n发布机构：江西省人民政府　成文日期：2024-03-26\n发布日期：2024-03-29\n"
+            "江西省人民政府关于2023年法治政府建设情况的报告\n2023年，我省法治政府建设取得新成效。\n")
+    assert extract_meta(text, segment(text)).published_date == "2024-03-29"
+
+
+def test_a_government_work_report_is_not_a_rule_of_law_report() -> None:
+    text = ("政府工作报告\n各位代表：\n现在，我代表县人民政府向大会报告工作。\n一、2023年工作回顾\n"
+            "全县地区生产总值增长6%，推进法治政府建设。\n二、2024年主要目标\n增长6%左右。\n")
+    assert extract_meta(text, segment(text)).doc_type == "other"

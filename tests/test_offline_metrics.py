@@ -324,3 +324,16 @@ def test_training_of_enforcement_staff_keeps_its_area_and_its_canonical_key() ->
     text = "1.构建行政执法协调监督工作体系\n共开展执法监督98起，专题培训1101人次。"
     training = metrics_of(text)[-1]
     assert (training.category, training.canonical) == (Category.enforcement, "training_attendance")
+
+
+def test_chinese_numerals_before_a_counting_unit_or_over_ten_are_counts() -> None:
+    found = quantities("召开常务会议专题学法四次，反馈问题一百零五个，平台二期已上线，落实三项制度。")
+    assert found == [(4, "次"), (105, "个")]
+
+
+def test_a_modifier_with_ni_is_not_a_plan() -> None:
+    assert quantities("对拟出台的文件开展合法性审核1486件。") == [(1486, "件")]
+
+
+def test_compound_count_units_with_ci_are_kept_whole() -> None:
+    assert quantities("发布政策解读216篇次，压缩至0.5个工作日。") == [(216, "篇次"), (0.5, "个工作日")]

@@ -628,10 +628,11 @@ def part_items(text: str, part: Part) -> list[Item]:
     items = numbered_items(text, content_start(text, part), part.end)
     if not items or items[0].style in ("clause", "paragraph"):
         return items
-    generic = [(item, title) for item in items if is_section_title(title := item_title(text, item))]
-    if not generic:
+    titled = [(item, item_title(text, item)) for item in items]
+    if not any(is_section_title(title) for _, title in titled):
         return items
-    return [sub for item, title in generic for sub in numbered_items(text, item.body + len(title), item.end)]
+    return [sub for item, title in titled if is_section_title(title)
+            for sub in numbered_items(text, item.body + len(title), item.end)]
 
 
 def item_title(text: str, item: Item) -> str:
@@ -639,10 +640,18 @@ def item_title(text: str, item: Item) -> str:
     return re.split(r"[。；;：:\n]", head, maxsplit=1)[0]
 
 
+SECTION_TITLE_FILLER = re.compile(r"[的和与及、]|主要|方面|原因|分析|当前|目前|工作中|一些|几个|及其")
+
+
 def is_section_title(title: str) -> bool:
-    """存在的问题, 主要问题及不足: a title naming the problems section, not one problem."""
+    """存在的问题, 主要问题及不足: a title naming the problems section, not one problem
+    (法治工作队伍建设存在短板 names a problem: it says what falls short)."""
     c = compact(title)
-    return len(c) <= 16 and UNNUMBERED[0][1].search(c) is not None
+    found = UNNUMBERED[0][1].search(c)
+    if len(c) > 16 or found is None:
+        return False
+    rest = SECTION_TITLE_FILLER.sub("", c[: found.start()] + c[found.end():])
+    return len(rest) <= 2
 
 
 def numbered_items(text: str, start: int, end: int) -> list[Item]:

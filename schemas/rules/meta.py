@@ -28,7 +28,7 @@ DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2
 CN_DATE = re.compile(
     r"([〇○零一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,3})\s*日"
 )
-LABELLED_DATE = re.compile(r"(?:发布|成文|发文|印发|生成)?(?:日期|时间)\s*[:：]\s*")
+LABELLED_DATE = re.compile(r"(?P<label>发布|成文|发文|印发|生成)?(?:日期|时间)\s*[:：]\s*")
 LABELLED = re.compile(
     r"(?P<label>发布机构|发文机关|信息来源|来源|标题|题名|文件名称|名称)\s*[:：]\s*(?P<value>[^\s|｜]{2,80})"
 )
@@ -129,11 +129,12 @@ def first_date(s: str) -> str | None:
 
 
 def published_date(src: Sources) -> str | None:
-    """A labelled date of the page (发布日期), else a date right below the title, else the signature's."""
-    for m in LABELLED_DATE.finditer(src.header):
-        found = DATE.match(src.header, m.end())
-        if found:
-            return iso(*found.groups())
+    """The page's publication date (发布日期 before 成文日期 and other labelled dates), else a date right
+    below the title, else the signature's."""
+    labelled = [(m["label"] != "发布", DATE.match(src.header, m.end())) for m in LABELLED_DATE.finditer(src.header)]
+    dated = sorted((rank, i, found) for i, (rank, found) in enumerate(labelled) if found)
+    if dated:
+        return iso(*dated[0][2].groups())
     return first_date(src.subheader) or first_date(src.closing)
 
 
@@ -335,9 +336,17 @@ def doc_type(src: Sources, org: str | None) -> DocType | None:
         return DocType.congress_survey
     if org and not GOVERNMENT.search(org):
         return DocType.department_report
-    if "报告" in src.title or "法治" in src.title + src.body[:3000] or org:
+    if is_rule_of_law(src):
         return DocType.government_report
     return DocType.other
+
+
+def is_rule_of_law(src: Sources) -> bool:
+    """The genre's own subject: 法治 in the title, or a body that keeps coming back to 法治政府
+    (a government work report mentions it in passing and is `other`)."""
+    if src.title and "法治" in src.title:
+        return True
+    return src.body.count("法治政府") >= 3 or (not src.title and "法治" in src.body[:300])
 
 
 def compose_issuer(region: Region, kind: DocType | None) -> str | None:

@@ -68,7 +68,9 @@ DISTANT_QUALIFIER_RE = re.compile(rf"({_alt(lx.DISTANT_QUALIFIERS)})[^，,；;�
 SUFFIX_QUALIFIER_RE = re.compile(_alt(list(lx.SUFFIX_QUALIFIERS)))
 CN_COUNT_BEFORE_RE = re.compile(rf"(?:{_alt(lx.CHINESE_COUNT_BEFORE)})了?$")
 FUTURE_RE = re.compile(_alt(lx.FUTURE_BEFORE))
-FUTURE_EXCEPT_RE = re.compile(rf"{_alt(lx.FUTURE_BEFORE_EXCEPT)}|(?:完成|实现|达成)[^，,；;。]{{0,8}}目标")
+FUTURE_EXCEPT_RE = re.compile(
+    rf"{_alt(lx.FUTURE_BEFORE_EXCEPT)}|(?:完成|实现|达成)[^，,；;。]{{0,8}}目标|拟[\u4e00-\u9fff]{{1,4}}的"
+)
 JIANG_RE = re.compile(rf"(?<![即必])将(?:要|会|可|能)?(?:{_alt(lx.FUTURE_JIANG_VERBS)})")
 FUTURE_AFTER_RE = re.compile(_alt(lx.FUTURE_AFTER))
 TARGET_LIST_RE = re.compile(rf"(?:目标|任务|计划|安排|打算|指标)(?:是|为|如下)?[:：]|{_alt(lx.SENTENCE_FUTURE)}")
@@ -300,7 +302,8 @@ def _comparison(doc: Doc, q: Quantity, left: str) -> str | None:
 
 
 def _chinese_words(doc: Doc, q: Quantity, left: str) -> str | None:
-    """Chinese numerals count only after a verb (开展三次督察) or 百分之; 一 alone is an article."""
+    """Chinese numerals count after a verb (开展三次督察), before a counting unit (学法四次), when over
+    ten (slogans use small numerals: 一百零五个 is a count) or after 百分之; 一 alone is an article."""
     if not q.chinese or q.start < q.num_start:  # 百分之九十五
         return None
     window = doc.flat[max(0, q.num_start - 3):q.end + 3]
@@ -308,7 +311,9 @@ def _chinese_words(doc: Doc, q: Quantity, left: str) -> str | None:
         return "words"
     if doc.flat.startswith(lx.CHINESE_LIST_AFTER, q.num_end):
         return "list"
-    return None if CN_COUNT_BEFORE_RE.search(left) else "words"
+    if CN_COUNT_BEFORE_RE.search(left) or q.value > 10 or (q.value >= 2 and q.unit in lx.CHINESE_COUNT_UNITS):
+        return None
+    return "words"
 
 
 def _target(doc: Doc, q: Quantity, lo: int) -> str | None:
