@@ -5,6 +5,7 @@ the stored text. Answer models subclass `GroundedAnswer`; their items subclass `
 """
 
 import bisect
+import re
 import unicodedata
 from typing import Any, ClassVar
 
@@ -26,8 +27,12 @@ def normalise_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(chars), index
 
 
+WHITESPACE = re.compile(r"\s+")
+
+
 def normalise(text: str) -> str:
-    return normalise_with_map(text)[0]
+    """NFKC with whitespace removed (the comparison form of quotes and sources)."""
+    return WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
 class SourceIndex:

@@ -94,13 +94,15 @@ class Store:
                             [namespace, version, path.name])
 
     def add_documents(self, docs: Iterable[Document]) -> None:
-        for doc in docs:
-            self.db.execute(
-                "INSERT INTO documents (doc_id, text, n_chars, raw_sha256, encoding) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT DO NOTHING", [doc.doc_id, doc.text, len(doc.text), doc.raw_sha256, doc.encoding])
-            for path in doc.paths:
-                self.db.execute("INSERT INTO document_paths (doc_id, path, raw_sha256) VALUES (?, ?, ?)"
-                                " ON CONFLICT DO NOTHING", [doc.doc_id, path, doc.raw_sha256])
+        """New documents and new paths of known ones; what is already there stays."""
+        docs = list(docs)
+        with self.transaction():
+            self.insert_rows("documents", [
+                {"doc_id": d.doc_id, "text": d.text, "n_chars": len(d.text), "raw_sha256": d.raw_sha256,
+                 "encoding": d.encoding} for d in docs], conflict="ON CONFLICT DO NOTHING")
+            self.insert_rows("document_paths", [
+                {"doc_id": d.doc_id, "path": p, "raw_sha256": d.raw_sha256} for d in docs for p in d.paths],
+                conflict="ON CONFLICT DO NOTHING")
 
     def start_run(self, **values: Any) -> int:
         columns = ", ".join(values)
@@ -149,15 +151,26 @@ class Store:
         fetched = self.db.execute(sql, list(row.values())).fetchone()
         return int(fetched[0]) if returning and fetched else 0
 
+    def insert_rows(self, table: str, rows: list[dict[str, Any]], conflict: str = "") -> None:
+        """Many rows with the same keys, a few hundred to a statement."""
+        if not rows:
+            return
+        columns = ", ".join(f'"{k}"' for k in rows[0])
+        row_marks = "(" + ", ".join("?" for _ in rows[0]) + ")"
+        for start in range(0, len(rows), 500):
+            batch = rows[start : start + 500]
+            values = ", ".join(row_marks for _ in batch)
+            self.db.execute(f"INSERT INTO {table} ({columns}) VALUES {values} {conflict}",
+                            [v for r in batch for v in r.values()])
+
     def _insert_result(self, extraction_id: int, doc_id: str, result: dict[str, Any]) -> None:
+        keys = {"extraction_id": extraction_id, "doc_id": doc_id}
         for task in self.genre.tasks:
             value = result.get(task.name)
-            keys = {"extraction_id": extraction_id, "doc_id": doc_id}
             if isinstance(value, dict):
                 self.insert_row(task.name, keys | value)
-                continue
-            for idx, item in enumerate(value or []):
-                self.insert_row(task.name, keys | {"idx": idx} | item)
+            else:
+                self.insert_rows(task.name, [keys | {"idx": i} | item for i, item in enumerate(value or [])])
 
     def _insert_calls(self, run_id: int, calls: Sequence[CallRecord]) -> None:
         rows = [[run_id, *(getattr(c, k) for k in CALL_COLUMNS[1:])] for c in calls]
