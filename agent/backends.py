@@ -33,6 +33,7 @@ class Outcome:
     dropped: list[str] = field(default_factory=list)
     latency_s: float = 0.0
     calls: list[CallRecord] = field(default_factory=list)
+    crosscheck: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -151,7 +152,17 @@ class LLMBackend:
         answers = [a for _, task_answers in runs for a in task_answers]
         result = self.genre.result.model_validate(fields)
         return Outcome(doc.doc_id, result, attempts=sum(a.attempts for a in answers),
-                       dropped=[d for a in answers for d in a.dropped], latency_s=time.perf_counter() - started)
+                       dropped=[d for a in answers for d in a.dropped], latency_s=time.perf_counter() - started,
+                       crosscheck=self.check(doc, result))
+
+    def check(self, doc: Document, result: BaseModel) -> dict[str, Any] | None:
+        """The model's result against the genre's offline rules, when the genre can compare them."""
+        if self.genre.crosscheck is None:
+            return None
+        try:
+            return self.genre.crosscheck(result, self.genre.offline(doc.text))
+        except Exception as exc:  # the check is advice; it never fails a document
+            return {"error": f"{type(exc).__name__}: {exc}"}
 
     async def aclose(self) -> None:
         await self.client.aclose()

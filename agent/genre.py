@@ -8,6 +8,7 @@ engine code.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -43,6 +44,7 @@ class Genre:
     migrations_dir: Path
     offline_sources: tuple[Path, ...] = ()
     prompt_vars: dict[str, str] = field(default_factory=dict)
+    crosscheck: Callable[[BaseModel, BaseModel], dict[str, Any]] | None = None
 
     def prompt_text(self, task: Task) -> str:
         """The task's prompt file with its {{placeholders}} filled from `prompt_vars`."""

@@ -99,6 +99,7 @@ class Runner:
             "n_items": sum(item_counts(result).values()), "n_dropped": len(outcome.dropped),
             "dropped": json.dumps(outcome.dropped, ensure_ascii=False),
             "result": json.dumps(result, ensure_ascii=False) if result else None,
+            "crosscheck": json.dumps(outcome.crosscheck, ensure_ascii=False) if outcome.crosscheck else None,
         }
         self.store.save_extraction(record, result, calls)
         tally(summary, outcome, totals, result, record["cost_usd"])

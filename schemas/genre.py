@@ -4,6 +4,7 @@ from pathlib import Path
 
 import prompts
 from agent.genre import Genre, Task
+from schemas.crosscheck import crosscheck
 from schemas.enums import CATEGORY_ZH
 from schemas.report import IssuesAnswer, MetricsAnswer, ReportExtraction, ReportMeta
 from schemas.rules import extract_offline, segment
@@ -35,4 +36,5 @@ GENRE = Genre(
     migrations_dir=HERE / "migrations",
     offline_sources=(*sorted((HERE / "rules").glob("*.py")), HERE / "numerals.py", TAXONOMY_FILE),
     prompt_vars={"categories": categories_table(), "taxonomy": taxonomy_table()},
+    crosscheck=crosscheck,
 )

@@ -182,3 +182,13 @@ def test_a_document_too_long_for_a_model_is_a_recorded_failure(
     assert (summary.done, summary.failed) == (1, 1)
     assert "over max_doc_chars=1000" in summary.failures[0][1]
     assert fake.requests and all(len(document_of(r)) <= len(SMALL) for r in fake.requests)
+
+
+def test_model_results_are_cross_checked_against_the_offline_rules(fake: FakeLLM, samples: Path) -> None:
+    run(fake, [samples])
+    rows = query("SELECT crosscheck->>'$.metrics.model', crosscheck->>'$.metrics.rules', "
+                 "crosscheck->>'$.metrics.agree', crosscheck->'$.meta_disagree' FROM extractions")
+    assert len(rows) == 5
+    for model, rules, agree, disagree in rows:
+        assert 0 < int(agree) <= min(int(model), int(rules))
+        assert "issuer" in disagree
