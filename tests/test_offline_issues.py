@@ -131,3 +131,13 @@ def test_a_problem_heading_that_says_what_falls_short_is_an_issue_not_a_section_
             "（二）法治工作队伍建设存在短板。一是编制偏紧；二是作用发挥不充分。\n三、下一步工作\n加强队伍建设。\n")
     issues = extract_issues(text, segment(text))
     assert [i.summary for i in issues] == ["执法规范化水平仍需提升", "法治工作队伍建设存在短板"]
+
+
+def test_problems_listed_inside_one_sentence_are_split_at_their_top_level_commas() -> None:
+    text = ("某市人民政府关于2020年法治政府建设情况的报告\n一年来，全市依法行政水平不断提高。\n"
+            "同时，我们也清醒地看到，我市法治政府建设还存在一些薄弱环节，主要是部分领导干部运用法治思维解决问题的能力"
+            "有待提高、基层行政执法力量配备不足，执法不规范现象仍有发生、矛盾纠纷源头预防机制还不够健全。\n"
+            "下一步，我们将继续推进法治政府建设。\n")
+    summaries = [i.evidence for i in extract_issues(text, segment(text))]
+    assert summaries == ["部分领导干部运用法治思维解决问题的能力有待提高",
+                         "基层行政执法力量配备不足，执法不规范现象仍有发生", "矛盾纠纷源头预防机制还不够健全"]

@@ -175,3 +175,16 @@ def test_a_government_work_report_is_not_a_rule_of_law_report() -> None:
     text = ("政府工作报告\n各位代表：\n现在，我代表县人民政府向大会报告工作。\n一、2023年工作回顾\n"
             "全县地区生产总值增长6%，推进法治政府建设。\n二、2024年主要目标\n增长6%左右。\n")
     assert extract_meta(text, segment(text)).doc_type == "other"
+
+
+def test_text_without_line_breaks_keeps_its_title_and_page_date() -> None:
+    text = ("长兴县人民政府关于2021年度法治政府建设情况的报告发布时间：2022-01-26 来源：长兴县人民政府 "
+            "2021年，长兴县法治政府建设取得新成效。一、主要工作 全年办结行政复议案件12件。"
+            "二、存在的问题 一是能力不足。")
+    meta = extract_meta(text, segment(text))
+    assert (meta.title, meta.published_date) == ("长兴县人民政府关于2021年度法治政府建设情况的报告", "2022-01-26")
+
+
+def test_a_phrase_like_quanshi_is_never_a_region() -> None:
+    text = "关于全市法治政府建设情况的调研报告\n市人大常委会：\n一、基本情况\n全市办结行政复议案件12件。\n"
+    assert extract_meta(text, segment(text)).region is None

@@ -337,3 +337,13 @@ def test_a_modifier_with_ni_is_not_a_plan() -> None:
 
 def test_compound_count_units_with_ci_are_kept_whole() -> None:
     assert quantities("发布政策解读216篇次，压缩至0.5个工作日。") == [(216, "篇次"), (0.5, "个工作日")]
+
+
+def test_a_change_reported_with_to_a_year_is_not_a_deadline() -> None:
+    found = quantities("出庭应诉率由2021年的86.4%提高到2022年上半年的97.2%。力争到2030年达到99%。")
+    assert found == [(86.4, "%"), (97.2, "%")]
+
+
+def test_hotline_numbers_are_names_and_geren_min_is_a_count() -> None:
+    found = quantities("受理12345市民服务热线派单62.4万件，全区626个人民调解组织，平均成绩91.6分。")
+    assert found == [(624000, "件"), (626, "个"), (91.6, "分")]

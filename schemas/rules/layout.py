@@ -93,6 +93,12 @@ PLAN_CUE = re.compile(
 STRONG_PLAN_CUE = re.compile(r"下一步|下步")
 PROBLEM_ADMIT = re.compile(r"存在|面临|看到|认识到|正视|还有")
 LIST_CUE = re.compile(r"[：:]|一是|主要(?:是|有|表现|体现)|具体(?:表现|体现)|[，,]\s*(?:如|比如|例如)")
+# Problems listed inside one sentence: …还存在A、B、C等问题。
+ENUMERATED_PROBLEMS = re.compile(
+    r"(?:还|仍|也|依然|仍然|同时)存在着?(?P<list>[^。；;]{8,400}?)等(?:方面的?)?(?:问题|不足|短板|困难|差距)"
+    r"|(?:主要是|主要表现[为在]|具体表现[为在])[：:]?(?P<listed>[^。；;]{8,400}?)(?=。|$)"
+)
+ENUMERATION_MIN = 8  # a 、-separated part shorter than this is a list inside one problem
 
 
 @dataclass(frozen=True)
@@ -530,13 +536,18 @@ def problem_paragraph(text: str, part: Part) -> tuple[int, int, int | None] | No
 
 
 def admits_problems(s: str) -> bool:
-    """The paragraph's first sentence admits problems and announces a list of them."""
-    first = s[:200].split("。", 1)[0]
+    """The paragraph's first sentence admits problems and announces a list of them, or lists them
+    itself (…还存在A、B等问题)."""
+    first = s[:500].split("。", 1)[0]
+    enumerated = ENUMERATED_PROBLEMS.search(first)
+    if enumerated and enumerated["list"] and not PROBLEM_NEG.search(first[: enumerated.start("list")]):
+        return True
+    first = first[:200]
     admit = PROBLEM_ADMIT.search(first)
-    if admit is None or PROBLEM_NEG.search(first):
+    word = PROBLEM_WORDS.search(first, admit.end(), admit.end() + 30) if admit else None
+    if word is None or PROBLEM_NEG.search(first[: word.end()]):  # 着力解决…问题 is no admission
         return False
-    word = PROBLEM_WORDS.search(first, admit.end(), admit.end() + 30)
-    return word is not None and LIST_CUE.search(first, word.end(), word.end() + 30) is not None
+    return LIST_CUE.search(first, word.end(), word.end() + 30) is not None
 
 
 def splice(part: Part, found: tuple[int, int, int | None]) -> list[Part]:
@@ -715,8 +726,25 @@ def is_lead_in(s: str) -> bool:
     return len(c) <= 150 and "；" not in c and LEAD_IN_WORDS.search(c) is not None
 
 
+def enumerated_items(text: str, line: Line) -> list[Item] | None:
+    """…存在A、B、C等问题: A, B, C when each is clause-long, else the whole list as one item."""
+    found = ENUMERATED_PROBLEMS.search(text, line.start, line.end)
+    if found is None or re.search(r"[；;]", text[line.start: line.end]):
+        return None
+    start, end = found.span("list" if found["list"] else "listed")
+    cuts = [m.start() for m in re.finditer("、", text[start:end])]
+    bounds = [start, *(start + c for c in cuts), end]
+    parts = [(a + (1 if a > start else 0), b) for a, b in itertools.pairwise(bounds)]
+    if all(b - a >= ENUMERATION_MIN for a, b in parts):
+        return [Item(a, a, b, "clause") for a, b in parts]
+    return [Item(start, start, end, "clause")]
+
+
 def clause_items(text: str, line: Line) -> list[Item]:
     """The clauses of one paragraph separated by ；/;, the first without its lead-in."""
+    enumerated = enumerated_items(text, line)
+    if enumerated is not None:
+        return enumerated
     items, pos = [], line.start
     for m in re.finditer(r"[；;]", text[line.start: line.end]):
         items.append(Item(pos, pos, line.start + m.start(), "clause"))

@@ -36,6 +36,9 @@ TITLE_ORG = re.compile(
     r"^(.{2,30}?(?:人民政府办公室|人民政府办公厅|人民政府|政府|人大常委会|常委会|委员会|办公室|办公厅|局|厅|委|院|署|中心))"
     r"(?=关于|(?:19|20)\d{2}|法治|年度|$)"
 )
+RUN_ON_TITLE = re.compile(
+    r"\s*(?P<title>[\u4e00-\u9fff\d（）()]{6,60}?(?:报告|情况))(?=发布|来源|时间|日期|作者|索引号)"
+)
 NEXT_LABEL = re.compile(r"发布|更新|时间|日期|作者|浏览|字号|点击|阅读|来源")
 UNLISTED = re.compile(r"([\u4e00-\u9fff]{2,4}?[区县市旗])(?=人民政府|政府|人大|关于|法治|(?:19|20)\d{2}|[^\s]{0,4}局)")
 GENERAL_OFFICE = re.compile(r"(人民政府|政府)(?:办公室|办公厅)$")  # posts for the government itself
@@ -93,7 +96,8 @@ def find_title(src: Sources) -> str | None:
     for m in LABELLED.finditer(src.header):
         if m["label"] in ("标题", "题名", "文件名称", "名称") and len(m["value"]) >= 6:
             return m["value"]
-    return None
+    run_on = RUN_ON_TITLE.match(src.opening or src.body)  # text that lost its line breaks: 标题发布时间：…
+    return run_on["title"] if run_on else None
 
 
 def page_title(title: str) -> str:
@@ -131,7 +135,8 @@ def first_date(s: str) -> str | None:
 def published_date(src: Sources) -> str | None:
     """The page's publication date (发布日期 before 成文日期 and other labelled dates), else a date right
     below the title, else the signature's."""
-    labelled = [(m["label"] != "发布", DATE.match(src.header, m.end())) for m in LABELLED_DATE.finditer(src.header)]
+    page = src.header or (src.opening or src.body)[:300]  # text that lost its line breaks keeps its header
+    labelled = [(m["label"] != "发布", DATE.match(page, m.end())) for m in LABELLED_DATE.finditer(page)]
     dated = sorted((rank, i, found) for i, (rank, found) in enumerate(labelled) if found)
     if dated:
         return iso(*dated[0][2].groups())
@@ -209,11 +214,16 @@ def leading_place(s: str) -> Found | None:
         chain.append(item)
     parent = chain[-1][2] if chain else None
     unlisted = UNLISTED.match(s, chain[-1][1] if chain else 0)
-    if unlisted and not gazetteer.lookup(unlisted[1]) and (chain or unlisted.start() == 0):
+    if unlisted and is_name(unlisted[1]) and not gazetteer.lookup(unlisted[1]) and (chain or unlisted.start() == 0):
         return unlisted[1], unlisted[1], parent
     if not chain:
         return None
     return chain[-1][2], chain[-1][2], chain[-2][2] if len(chain) > 1 else None
+
+
+def is_name(candidate: str) -> bool:
+    """Not a phrase such as 关于全市 or 我县: a place's own name."""
+    return not candidate.startswith("关于") and candidate[-2] not in "全我本各该"
 
 
 def self_suffix(body: str) -> str | None:

@@ -76,7 +76,9 @@ FUTURE_AFTER_RE = re.compile(_alt(lx.FUTURE_AFTER))
 TARGET_LIST_RE = re.compile(rf"(?:目标|任务|计划|安排|打算|指标)(?:是|为|如下)?[:：]|{_alt(lx.SENTENCE_FUTURE)}")
 PLAN_OPENER_RE = re.compile(rf"[\s\u3000]*(?:{_alt(lx.PLAN_SENTENCE_OPENERS)})")
 DEADLINE_RE = re.compile(r"(?<!截)(?:到|至|在)?(20\d\d)年(?:底|末)?(?:前|以前|之前)")
-TO_YEAR_RE = re.compile(r"(?<!截)(?:到|至)(20\d\d)年")
+# 到2025年 is a deadline; 提高到2022年的97.2% reports a change (…由2021年的86.4%提高到…).
+TO_YEAR_RE = re.compile(r"(?<!截)(?<!提高|提升|增长|增加|上升|下降|降低|减少|扩大|缩短|压缩)(?:到|至)(20\d\d)年")
+HOTLINE_RE = re.compile(r"1\d{2,5}[\u4e00-\u9fff]{0,10}?(?:热线|服务平台|专线)")
 COMPARISON_RE = re.compile(rf"(?:{_alt(lx.COMPARISON_WORDS)})(?:的|为|是|:)?[(（]?$")
 RANGE_LEFT_RE = re.compile(rf"[\d{CN}万%][{lx.RANGE_SIGNS}]$")
 RANGE_RIGHT_RE = re.compile(rf"[{lx.RANGE_SIGNS}][\d零〇一二两三四五六七八九十]")
@@ -234,7 +236,8 @@ def exclusion(doc: Doc, q: Quantity, lo: int) -> str | None:
     if doc.shielded(q.num_start):
         return "name"
     left = doc.flat[max(lo, q.start - 8):q.start]
-    for check in (_code, _ordinal_or_rank, _list_or_routine, _range, _descriptor, _comparison, _chinese_words):
+    checks = (_code, _hotline, _ordinal_or_rank, _list_or_routine, _range, _descriptor, _comparison, _chinese_words)
+    for check in checks:
         reason = check(doc, q, left)
         if reason:
             return reason
@@ -260,6 +263,11 @@ def _ordinal_or_rank(doc: Doc, q: Quantity, left: str) -> str | None:
     if q.unit in ("名", "位") and any(w in left for w in lx.RANK_WORDS):
         return "rank"
     return "streak" if left.endswith(lx.STREAK_BEFORE) else None
+
+
+def _hotline(doc: Doc, q: Quantity, left: str) -> str | None:
+    """A hotline's number as its name: 12345市民服务热线, 12348公共法律服务热线."""
+    return "hotline" if HOTLINE_RE.match(doc.flat, q.num_start) else None
 
 
 def _list_or_routine(doc: Doc, q: Quantity, left: str) -> str | None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from agent.genre import Part
+from schemas.enums import DocType
 from schemas.report import Metric, ReportExtraction, ReportMeta
 from schemas.rules.issues import extract_issues
 from schemas.rules.layout import segment
@@ -89,12 +90,22 @@ def windowed_metrics(text: str, parts: list[Part]) -> list[Metric]:
     return found
 
 
+def own_figures(metrics: list[Metric], parts: list[Part], meta: ReportMeta) -> list[Metric]:
+    """A congress survey's opening tells how the survey was done (分三个调研小组, 召开座谈会8场):
+    those are the congress's figures, not the surveyed government's."""
+    if meta.doc_type != DocType.congress_survey:
+        return metrics
+    body = min((p.start for p in parts if p.kind in ("achievements", "problems")), default=0)
+    return [m for m in metrics if m.start is None or m.start >= body]
+
+
 def extract_offline(text: str) -> ReportExtraction:
     """Metadata, metrics and issues of one report, read by rules."""
     text = text if isinstance(text, str) else str(text)
     parts = safe_segment(text)
+    meta = guarded(extract_meta, text, parts, ReportMeta)
     return ReportExtraction(
-        meta=guarded(extract_meta, text, parts, ReportMeta),
-        metrics=guarded(windowed_metrics, text, parts, list),
+        meta=meta,
+        metrics=own_figures(guarded(windowed_metrics, text, parts, list), parts, meta),
         issues=guarded(extract_issues, text, parts, list),
     )
