@@ -215,7 +215,7 @@ def score_cards(metrics: dict, issues: dict, meta: dict) -> str:
 def run_info(summary: dict) -> str:
     """Run identity (eval id, backend, model, prompt version) and any other scalar keys of the summary."""
     extra = [k for k in summary if k not in SUMMARY_KEYS and k not in RUN_KEYS]
-    rows = [(k, summary[k]) for k in (*RUN_KEYS, *extra) if k in summary]
+    rows = [(k, summary[k]) for k in (*RUN_KEYS, *extra) if k in summary and summary[k] != []]
     cells = [(k, "—" if v is None else ", ".join(map(str, v)) if isinstance(v, list) else v) for k, v in rows
              if isinstance(v, str | int | float | bool | list) or v is None]
     cells.append(("fixtures", summary.get("fixture_count", "")))
