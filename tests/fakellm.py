@@ -170,3 +170,21 @@ def ungrounded(request: dict[str, Any]) -> Reply:
     bogus = {"name": "虚构", "value": 99, "unit": "件", "qualifier": "exact", "category": "other",
              "canonical": None, "evidence": "本句在原文中并不存在99件"}
     return Reply(body={"metrics": [*payload["metrics"], bogus]})
+
+
+def main() -> None:
+    """Serve the fake on a port for trying the CLI by hand: python tests/fakellm.py [PORT]."""
+    import sys
+
+    fake = FakeLLM()
+    fake.server.server_close()
+    fake.server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), fake._handler())
+    print(f"fake OpenAI-compatible server at {fake.base_url}", flush=True)
+    try:
+        fake.server.serve_forever()
+    except KeyboardInterrupt:
+        fake.server.server_close()
+
+
+if __name__ == "__main__":
+    main()
