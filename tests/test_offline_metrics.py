@@ -347,3 +347,8 @@ def test_a_change_reported_with_to_a_year_is_not_a_deadline() -> None:
 def test_hotline_numbers_are_names_and_geren_min_is_a_count() -> None:
     found = quantities("受理12345市民服务热线派单62.4万件，全区626个人民调解组织，平均成绩91.6分。")
     assert found == [(624000, "件"), (626, "个"), (91.6, "分")]
+
+
+def test_signed_changes_in_a_table_row_are_metrics_and_slogans_are_not() -> None:
+    found = quantities("行政复议收案 | 312件 | +8.3%\n推行“1+8”执法队伍构架，组建5+2支队伍。")
+    assert found == [(312, "件"), (8.3, "%")]

@@ -247,7 +247,8 @@ def exclusion(doc: Doc, q: Quantity, lo: int) -> str | None:
 def _code(doc: Doc, q: Quantity, left: str) -> str | None:
     """Part of a code or slogan: S3, 5G, 1+8, 4A级, 3.0版."""
     before, after = left[-1:], doc.flat[q.num_end:q.num_end + 1]
-    if before and ((before.isascii() and before.isalnum()) or before in lx.SLOGAN_SIGNS):
+    signed = before in "+-" and not left[-2:-1].isalnum()  # +8.3% in a table of changes
+    if before and ((before.isascii() and before.isalnum()) or (before in lx.SLOGAN_SIGNS and not signed)):
         return "code"
     if after and (after in lx.SLOGAN_SIGNS or (after.isascii() and after.isalpha())):
         return "code"
