@@ -47,8 +47,7 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("openai", "https://api.openai.com/v1", "gpt-4.1-mini", "OPENAI_API_KEY",
-                mode="json_schema", concurrency=8, price_input=0.40, price_cached=0.10, price_output=1.60),
+        Profile("openai", "https://api.openai.com/v1", "gpt-4.1-mini", "OPENAI_API_KEY", concurrency=8, price_input=0.40, price_cached=0.10, price_output=1.60),
         Profile("deepseek", "https://api.deepseek.com/v1", "deepseek-chat", "DEEPSEEK_API_KEY",
                 concurrency=8, price_input=0.27, price_cached=0.07, price_output=1.10),
         Profile("qwen", "https://dashscope.aliyuncs.com/compatible-mode/v1", "qwen-plus", "DASHSCOPE_API_KEY",
@@ -60,7 +59,7 @@ PROFILES: dict[str, Profile] = {
                 extra_body={"thinking": {"type": "disabled"}}, concurrency=4,
                 price_input=0.11, price_cached=0.03, price_output=0.28),
         Profile("vllm", "http://127.0.0.1:8000/v1", "Qwen/Qwen2.5-7B-Instruct", "VLLM_API_KEY",
-                mode="json_schema", concurrency=16, key_required=False, timeout=600.0),
+                concurrency=16, key_required=False, timeout=600.0),
         Profile("ollama", "http://127.0.0.1:11434/v1", "qwen2.5:7b", None,
                 concurrency=1, key_required=False, timeout=600.0),
         Profile("custom", "http://127.0.0.1:8000/v1", "default", None),
