@@ -47,7 +47,8 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("openai", "https://api.openai.com/v1", "gpt-4.1-mini", "OPENAI_API_KEY", concurrency=8, price_input=0.40, price_cached=0.10, price_output=1.60),
+        Profile("openai", "https://api.openai.com/v1", "gpt-4.1-mini", "OPENAI_API_KEY",
+                concurrency=8, price_input=0.40, price_cached=0.10, price_output=1.60),
         Profile("deepseek", "https://api.deepseek.com/v1", "deepseek-chat", "DEEPSEEK_API_KEY",
                 concurrency=8, price_input=0.27, price_cached=0.07, price_output=1.10),
         Profile("qwen", "https://dashscope.aliyuncs.com/compatible-mode/v1", "qwen-plus", "DASHSCOPE_API_KEY",

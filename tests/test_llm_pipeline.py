@@ -167,6 +167,12 @@ def test_tools_mode_gets_the_same_results(fake: FakeLLM, small: Path) -> None:
     assert all("tools" in r for r in fake.requests)
 
 
+@pytest.mark.parametrize("mode", ["json_schema", "md_json"])
+def test_other_instructor_modes_get_the_same_results(fake: FakeLLM, small: Path, mode: str) -> None:
+    summary = run(fake, [small], mode=mode)
+    assert (summary.done, summary.items) == (1, {"metrics": 2, "issues": 1})
+
+
 def test_missing_api_key_names_the_environment_variable(small: Path) -> None:
     with pytest.raises(NoApiKey, match="DEEPSEEK_API_KEY"):
         api.extract([small], api.Options(profile="deepseek"))
