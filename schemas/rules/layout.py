@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass
 
 from agent.genre import Part
+from schemas.numerals import parse_chinese_numeral
 
 PART_KINDS = ("header", "title", "opening", "achievements", "problems", "plans", "closing", "footer")
 CN = "一二三四五六七八九十"
-CN_VALUE = {ch: i for i, ch in enumerate(CN, 1)}
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 LINE_RE = re.compile(r"[^\n\r\u2028\u2029]+")
 SPACE_RE = re.compile(r"\s+")
@@ -276,14 +276,20 @@ def unnumbered_kind(s: str) -> str | None:
     return None
 
 
+def headings_of_style(lines: list[Line], style: str) -> list[tuple[Line, str]]:
+    """(line, title) of every heading line numbered in `style` (part, cn, paren, num)."""
+    found = []
+    for line in lines:
+        m = heading_match(line.text)
+        if m is not None and m.lastgroup == style:
+            found.append((line, heading_title(line.text, m)))
+    return found
+
+
 def numbered_headings(lines: list[Line]) -> list[tuple[Line, str]]:
     """Top-level numbered headings: 第X部分 if any, else X、 in sequence (一、二、三、…)."""
     for style in ("part", "cn"):
-        found = []
-        for line in lines:
-            m = heading_match(line.text)
-            if m is not None and m.lastgroup == style:
-                found.append((line, heading_title(line.text, m)))
+        found = headings_of_style(lines, style)
         if found:
             return found if style == "part" else in_sequence(found)
     return []
@@ -302,24 +308,15 @@ def in_sequence(found: list[tuple[Line, str]]) -> list[tuple[Line, str]]:
 
 
 def cn_value(numeral: str) -> int:
-    """一 → 1, 十 → 10, 十二 → 12, 二十 → 20 (enough for list numbering)."""
-    if len(numeral) == 1:
-        return CN_VALUE.get(numeral, 0)
-    if numeral[0] == "十":
-        return 10 + CN_VALUE.get(numeral[1], 0)
-    tens = CN_VALUE.get(numeral[0], 0) * 10
-    return tens + (CN_VALUE.get(numeral[1], 0) if len(numeral) > 2 else 0)
+    """一 → 1, 十二 → 12 (the shared numeral reader); 0 when it is no number."""
+    return int(parse_chinese_numeral(numeral) or 0)
 
 
 def minor_headings(lines: list[Line]) -> list[tuple[Line, str]]:
     """(一)(二)… or 1. 2. … headings, used as top level (in a text without 一、 or 第一部分) only
     when some of them name problems or plans."""
     for style in ("paren", "num"):
-        found = []
-        for line in lines:
-            m = heading_match(line.text)
-            if m is not None and m.lastgroup == style:
-                found.append((line, heading_title(line.text, m)))
+        found = headings_of_style(lines, style)
         kinds = {heading_kind(title) for _, title in found}
         if len(found) >= 2 and kinds & {"problems", "plans"}:
             return found
