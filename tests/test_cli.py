@@ -4,10 +4,10 @@ import json
 from pathlib import Path
 
 import duckdb
-from fakellm import FakeLLM
 from typer.testing import CliRunner
 
 from agent.cli import app
+from evals.fakellm import FakeLLM
 
 runner = CliRunner()
 

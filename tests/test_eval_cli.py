@@ -5,12 +5,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fakellm import FakeLLM, Reply, when
 from typer.testing import CliRunner
 
 from agent import api
 from agent.cli import app
 from evals.compare import gate, parse_thresholds
+from evals.fakellm import FakeLLM, Reply, when
 
 FIXTURES = Path(__file__).resolve().parent.parent / "evals" / "fixtures"
 runner = CliRunner()

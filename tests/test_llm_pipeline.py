@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
-from fakellm import FakeLLM, Reply, document_of, task_of, ungrounded, when
 
 from agent import api
 from agent.errors import NoApiKey
 from agent.runs import RunSummary
+from evals.fakellm import FakeLLM, Reply, document_of, task_of, ungrounded, when
 
 SMALL = (
     "某县2023年法治政府建设情况报告\n一、主要工作和成效\n全年办结行政复议案件12件，组织培训3场。\n"

@@ -1,0 +1,259 @@
+"""A fake OpenAI-compatible chat-completions server on 127.0.0.1, for driving the real client.
+
+It answers from a simple rule "brain" that reads the document out of the request (so answers are
+grounded), and it can be scripted to misbehave: HTTP errors, malformed JSON, ungrounded quotes, hangs.
+"""
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from agent.grounding import normalise_with_map
+
+DOC_RE = re.compile(r"<document>\n(.*)\n</document>", re.S)
+NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)(人次|件|场|名|个|项|份|次|家|人|%)")
+CLAUSE_SPLIT = re.compile(r"[，。；,;：:\n]")
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # dict for a JSON answer payload; str for raw content
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    raw_content: str | None = None  # assistant content sent as is (e.g. malformed JSON)
+
+
+Action = Callable[[dict[str, Any]], Reply | None]
+
+
+def document_of(request: dict[str, Any]) -> str:
+    for message in request["messages"]:
+        found = DOC_RE.search(str(message.get("content") or ""))
+        if found:
+            return found.group(1)
+    return ""
+
+
+def task_of(request: dict[str, Any]) -> str:
+    text = " ".join(str(m.get("content") or "") for m in request["messages"][:1]) + json.dumps(
+        request.get("tools") or request.get("response_format") or "")
+    for task in ("metrics", "issues"):
+        if f'{{"{task}"' in text or f'"{task}"' in text:
+            return task
+    return "meta"
+
+
+def clause_around(text: str, start: int, end: int) -> str:
+    left = max((m.end() for m in CLAUSE_SPLIT.finditer(text, 0, start)), default=0)
+    right = CLAUSE_SPLIT.search(text, end)
+    return text[left : right.start() if right else len(text)]
+
+
+def brain_metrics(text: str) -> dict[str, Any]:
+    metrics = []
+    for m in NUMBER_UNIT.finditer(text):
+        clause = clause_around(text, m.start(), m.end())
+        metrics.append({"name": clause[:12], "value": float(m.group(1)), "unit": m.group(2),
+                        "qualifier": "exact", "category": "other", "canonical": None, "evidence": clause})
+    return {"metrics": metrics}
+
+
+def brain_issues(text: str) -> dict[str, Any]:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    items = [ln for ln in lines[1:] if ln.startswith(("(", "（", "一是", "二是", "三是"))] or lines[1:2]
+    return {"issues": [{"summary": ln[:30], "category": "other", "evidence": ln[:30]} for ln in items]}
+
+
+def brain_meta(text: str) -> dict[str, Any]:
+    year = re.search(r"(20\d\d)年", text)
+    return {"title": None, "region": None, "province": None, "admin_level": None,
+            "report_year": int(year.group(1)) if year else None, "published_date": None, "issuer": None,
+            "doc_type": "government_report"}
+
+
+def default_brain(request: dict[str, Any]) -> dict[str, Any]:
+    text = document_of(request)
+    return {"metrics": brain_metrics, "issues": brain_issues, "meta": brain_meta}[task_of(request)](text)
+
+
+def quote_in(text: str, evidence: str) -> str | None:
+    """`evidence` as it stands in `text` (whitespace and width may differ), or None."""
+    flat, index = normalise_with_map(text)
+    needle = normalise_with_map(evidence)[0]
+    pos = flat.find(needle) if needle else -1
+    return None if pos < 0 else text[index[pos]: index[pos + len(needle) - 1] + 1]
+
+
+def found_items(gold: list[dict[str, Any]], text: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    items = []
+    for item in gold:
+        quote = quote_in(text, item["evidence"])
+        if quote is not None:
+            items.append({k: item.get(k) for k in fields} | {"evidence": quote})
+    return items
+
+
+META_TEXT_FIELDS = ("title", "region", "issuer")
+
+
+def found_meta(meta: dict[str, Any], text: str) -> dict[str, Any]:
+    """Gold metadata; a name or date the text sent does not hold is null (no model can know it)."""
+    flat = normalise_with_map(text)[0]
+    answer = dict(meta)
+    for name in META_TEXT_FIELDS:
+        if meta.get(name) and normalise_with_map(meta[name])[0] not in flat:
+            answer[name] = None
+    if meta.get("published_date") and not date_in(meta["published_date"], flat):
+        answer["published_date"] = None
+    if answer.get("region") is None and meta.get("region"):
+        answer["province"] = None
+    return answer
+
+
+def date_in(iso: str, flat: str) -> bool:
+    y, m, d = (int(x) for x in iso.split("-"))
+    forms = (iso, f"{y}年{m}月{d}日", f"{y}/{m}/{d}", f"{y}.{m}.{d}", f"{y}年{m:02d}月{d:02d}日",
+             f"{y}/{m:02d}/{d:02d}", f"{y}.{m:02d}.{d:02d}")
+    return any(f in flat for f in forms) or cn_date(y, m, d) in flat
+
+
+def cn_date(y: int, m: int, d: int) -> str:
+    digits = "〇一二三四五六七八九"
+    def small(n: int) -> str:
+        return ("十" if n == 10 else f"十{digits[n % 10]}" if n < 20 else
+                f"{digits[n // 10]}十{digits[n % 10] if n % 10 else ''}") if n >= 10 else digits[n]
+    return "".join(digits[int(c)] for c in str(y)) + f"年{small(m)}月{small(d)}日"
+
+
+METRIC_FIELDS = ("name", "value", "unit", "qualifier", "category", "canonical")
+ISSUE_FIELDS = ("summary", "category")
+
+
+def perfect_brain(gold: dict[str, Any]) -> Callable[[dict[str, Any]], Any]:
+    """A model that answers every request with the fixture's gold items found in the text it was
+    sent: whatever it loses, fazhi lost before or after asking."""
+    def brain(request: dict[str, Any]) -> Any:
+        text = document_of(request)
+        task = task_of(request)
+        if task == "metrics":
+            return {"metrics": found_items(gold.get("metrics") or [], text, METRIC_FIELDS)}
+        if task == "issues":
+            return {"issues": found_items(gold.get("issues") or [], text, ISSUE_FIELDS)}
+        return found_meta(gold.get("meta") or {}, text)
+    return brain
+
+
+def completion(request: dict[str, Any], payload: Any, raw: str | None) -> dict[str, Any]:
+    content = raw if raw is not None else json.dumps(payload, ensure_ascii=False)
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if request.get("tools") and raw is None:
+        name = request["tools"][0]["function"]["name"]
+        message = {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": name, "arguments": content}}]}
+    prompt = sum(len(str(m.get("content") or "")) for m in request["messages"])
+    return {
+        "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": request["model"],
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if "tool_calls" in message
+                     else "stop"}],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": len(content), "total_tokens": prompt + len(content),
+                  "prompt_tokens_details": {"cached_tokens": prompt // 2}},
+    }
+
+
+class FakeLLM:
+    """Start with `with FakeLLM() as fake:`; `fake.base_url` goes to the client."""
+
+    def __init__(self, brain: Callable[[dict[str, Any]], Any] = default_brain) -> None:
+        self.brain = brain
+        self.queue: list[Action] = []  # one-shot actions: the first that answers a request is used up
+        self.rules: list[Action] = []  # standing actions, tried on every request
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def __enter__(self) -> "FakeLLM":
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def decide(self, request: dict[str, Any]) -> Reply:
+        with self.lock:
+            self.requests.append(request)
+            for rule in self.rules:
+                if (reply := rule(request)) is not None:
+                    return reply
+            for i, action in enumerate(self.queue):
+                if (reply := action(request)) is not None:
+                    del self.queue[i]
+                    return reply
+        return Reply(body=self.brain(request))
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                return None
+
+            def do_POST(self) -> None:
+                request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                reply = fake.decide(request)
+                time.sleep(reply.delay)
+                body = reply.body if reply.status != 200 else completion(request, reply.body, reply.raw_content)
+                data = json.dumps(body, ensure_ascii=False).encode()
+                try:
+                    self.send_response(reply.status)
+                    for key, value in {"Content-Type": "application/json", **reply.headers}.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+
+        return Handler
+
+
+def when(task: str, reply: Callable[[dict[str, Any]], Reply]) -> Action:
+    """An action that answers requests of one task (metrics, issues, meta) only."""
+    return lambda request: reply(request) if task_of(request) == task else None
+
+
+def ungrounded(request: dict[str, Any]) -> Reply:
+    """The brain's answer plus one metric whose quote is not in the text."""
+    payload = default_brain(request)
+    bogus = {"name": "虚构", "value": 99, "unit": "件", "qualifier": "exact", "category": "other",
+             "canonical": None, "evidence": "本句在原文中并不存在99件"}
+    return Reply(body={"metrics": [*payload["metrics"], bogus]})
+
+
+def main() -> None:
+    """Serve the fake on a port for trying the CLI by hand: python -m evals.fakellm [PORT]."""
+    import sys
+
+    fake = FakeLLM()
+    fake.server.server_close()
+    fake.server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), fake._handler())
+    print(f"fake OpenAI-compatible server at {fake.base_url}", flush=True)
+    try:
+        fake.server.serve_forever()
+    except KeyboardInterrupt:
+        fake.server.server_close()
+
+
+if __name__ == "__main__":
+    main()
