@@ -1,30 +1,42 @@
 """Documents: reading files of any supported kind into text with a content-derived id."""
 
-import codecs
 import hashlib
+import os
+import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent import readers
 from agent.errors import InputError
 from agent.grounding import normalise
-from agent.htmltext import html_to_text
+from agent.readers.text import decode, looks_binary
 
-SUFFIXES = (".txt", ".md", ".html", ".htm")
+__all__ = ["SUFFIXES", "Document", "Rejected", "decode", "display_path", "document_from_bytes", "expand",
+           "looks_binary", "read_document", "read_documents", "text_id"]
+
+SUFFIXES = readers.SUFFIXES
 MAX_BYTES = 64 * 1024 * 1024
-FALLBACK_ENCODINGS = ("utf-8", "gb18030")
-BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
 class Document:
-    """A decoded document. `doc_id` hashes its normalised text, so re-uploads are one document."""
+    """A document's text, read from one or more files. `doc_id` hashes its normalised text, so re-uploads
+    are one document; `raw_sha256` and `source_type` (txt, md, html, pdf, docx, doc) describe the first file."""
 
     doc_id: str
     text: str
     raw_sha256: str
-    encoding: str
+    encoding: str | None
     paths: list[str] = field(default_factory=list)
+    source_type: str = "txt"
+    path_sha256: dict[str, str] = field(default_factory=dict)  # each path's own file hash
+
+    def add_path(self, path: str, raw_sha256: str) -> None:
+        self.paths.append(path)
+        self.path_sha256[path] = raw_sha256
 
 
 @dataclass
@@ -37,36 +49,39 @@ def text_id(text: str) -> str:
     return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()[:16]
 
 
-def looks_binary(raw: bytes) -> bool:
-    sample = raw[:8192]
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
-    return b"\x00" in sample or controls > len(sample) // 100
+def display_path(path: str | Path) -> str:
+    """The path as valid UTF-8 text: a name that is not UTF-8 is read as GB18030, else escaped."""
+    parts = os.fsencode(path).split(b"/")
+    return "/".join(_decode_name(part) for part in parts)
 
 
-def decode(raw: bytes) -> tuple[str, str]:
-    """Text and encoding name: a BOM decides, else UTF-8, else GB18030 (a superset of GBK)."""
-    boms = [name for bom, name in BOMS if raw.startswith(bom)]
-    if not boms and looks_binary(raw):
-        raise InputError("binary content, not text")
-    for name in boms[:1] or FALLBACK_ENCODINGS:
+def _decode_name(name: bytes) -> str:
+    for encoding in ("utf-8", "gb18030"):
         try:
-            return raw.decode(name), name
+            return name.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InputError(f"cannot decode as {boms[0] if boms else 'UTF-8 or GB18030/GBK'}")
+    return name.decode("utf-8", "backslashreplace")
+
+
+def _check_size(size: int) -> None:
+    if size > MAX_BYTES:
+        raise InputError(f"{size / 2**20:.0f} MiB is over the {MAX_BYTES // 2**20} MiB limit: split the file")
+
+
+def storable(text: str) -> str:
+    """The text with any lone surrogate (a broken character map can yield one) replaced: the store takes UTF-8."""
+    return LONE_SURROGATE.sub("\ufffd", text)
 
 
 def document_from_bytes(raw: bytes, path: str, suffix: str = ".txt") -> Document:
-    if len(raw) > MAX_BYTES:
-        raise InputError(f"{len(raw) / 2**20:.0f} MiB is over the {MAX_BYTES // 2**20} MiB limit")
-    text, encoding = decode(raw)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if suffix in (".html", ".htm"):
-        text = html_to_text(text)
+    _check_size(len(raw))
+    extracted = readers.read(raw, suffix)
+    text = storable(extracted.text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         raise InputError("empty: no text")
     digest = hashlib.sha256(raw).hexdigest()
-    return Document(text_id(text), text, digest, encoding, [path])
+    return Document(text_id(text), text, digest, extracted.encoding, [path], extracted.source_type, {path: digest})
 
 
 def read_document(path: Path) -> Document:
@@ -74,36 +89,74 @@ def read_document(path: Path) -> Document:
     if suffix not in SUFFIXES:
         raise InputError(f"unsupported file type {suffix or '(none)'}: use {', '.join(SUFFIXES)}")
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("not a regular file: give a file or a folder")
+        _check_size(info.st_size)
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}") from exc
-    return document_from_bytes(raw, str(path), suffix)
+        advice = "check its permissions" if isinstance(exc, PermissionError) else "check the file"
+        raise InputError(f"cannot read: {exc.strerror or exc}: {advice}") from exc
+    return document_from_bytes(raw, display_path(path), suffix)
 
 
-def expand(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files as given, folders recursively (supported suffixes only), in sorted order."""
+def _file_key(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _walk(root: Path, rejected: list[Rejected]) -> list[Path]:
+    """Supported files under `root`, following links to folders but entering each folder once."""
+    entered: set[tuple[int, int]] = set()
+    found: list[Path] = []
+
+    def unreadable(exc: OSError) -> None:
+        rejected.append(Rejected(display_path(exc.filename or root), f"cannot read folder: {exc.strerror}"))
+
+    for folder, subfolders, files in os.walk(root, onerror=unreadable, followlinks=True):
+        key = _file_key(Path(folder))
+        if key is None or key in entered:  # a link back to a folder already read: a loop
+            subfolders.clear()
+            continue
+        entered.add(key)
+        found += (Path(folder, name) for name in files if Path(name).suffix.lower() in SUFFIXES)
+    return sorted(p for p in found if p.is_file())
+
+
+def expand(paths: Iterable[Path], rejected: list[Rejected] | None = None) -> Iterator[Path]:
+    """Files as given, folders recursively (supported suffixes only, sorted); each file once.
+
+    Unreadable folders are added to `rejected` when it is given.
+    """
+    seen: set[tuple[int, int]] = set()
     for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-        else:
-            yield path
+        for file in _walk(path, [] if rejected is None else rejected) if path.is_dir() else [path]:
+            key = _file_key(file)
+            if key is not None and key in seen:
+                continue
+            if key is not None:
+                seen.add(key)
+            yield file
 
 
 def read_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Rejected]]:
     """Read every file; a bad one is rejected by name and the rest go on. Duplicates merge."""
     docs: dict[str, Document] = {}
     rejected: list[Rejected] = []
-    for path in expand(paths):
+    for path in expand(paths, rejected):
         if not path.exists():
-            rejected.append(Rejected(str(path), "no such file or folder"))
+            rejected.append(Rejected(display_path(path), "no such file or folder"))
             continue
         try:
             doc = read_document(path)
         except InputError as exc:
-            rejected.append(Rejected(str(path), str(exc)))
+            rejected.append(Rejected(display_path(path), str(exc)))
             continue
         if doc.doc_id in docs:
-            docs[doc.doc_id].paths.append(str(path))
+            docs[doc.doc_id].add_path(doc.paths[0], doc.raw_sha256)
         else:
             docs[doc.doc_id] = doc
     return list(docs.values()), rejected

@@ -99,9 +99,11 @@ class Store:
         with self.transaction():
             self.insert_rows("documents", [
                 {"doc_id": d.doc_id, "text": d.text, "n_chars": len(d.text), "raw_sha256": d.raw_sha256,
-                 "encoding": d.encoding} for d in docs], conflict="ON CONFLICT DO NOTHING")
+                 "encoding": d.encoding, "source_type": d.source_type} for d in docs],
+                conflict="ON CONFLICT DO NOTHING")
             self.insert_rows("document_paths", [
-                {"doc_id": d.doc_id, "path": p, "raw_sha256": d.raw_sha256} for d in docs for p in d.paths],
+                {"doc_id": d.doc_id, "path": p, "raw_sha256": d.path_sha256.get(p, d.raw_sha256)}
+                for d in docs for p in d.paths],
                 conflict="ON CONFLICT DO NOTHING")
 
     def start_run(self, **values: Any) -> int:
