@@ -14,7 +14,7 @@ from agent.calllog import CALL_LABELS, CallRecord
 from agent.chunking import Chunk, chunk
 from agent.documents import Document
 from agent.errors import FazhiError
-from agent.genre import Genre, Part, Task
+from agent.genre import Genre, Layout, Part, Task
 from agent.grounding import SourceIndex
 from agent.llm import Answer, ModelClient
 
@@ -34,6 +34,7 @@ class Outcome:
     latency_s: float = 0.0
     calls: list[CallRecord] = field(default_factory=list)
     crosscheck: dict[str, Any] | None = None
+    coverage: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -69,17 +70,6 @@ class OfflineBackend:
 
     async def aclose(self) -> None:
         return None
-
-
-def spans(parts: list[Part], kinds: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Merged [start, end) stretches of the parts of the given kinds."""
-    merged: list[tuple[int, int]] = []
-    for part in sorted((p for p in parts if p.kind in kinds), key=lambda p: p.start):
-        if merged and part.start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], part.end))
-        else:
-            merged.append((part.start, part.end))
-    return merged
 
 
 def dedupe(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -119,21 +109,21 @@ class LLMBackend:
         CALL_LABELS.set({"doc_id": doc.doc_id, "task": task.name, "chunk": index})
         return await self.client.ask(self.messages(task, text), task.answer, text)
 
-    def chunks(self, doc: Document, parts: list[Part], task: Task) -> list[Chunk]:
-        return [c for a, b in spans(parts, task.parts) for c in chunk(doc.text, a, b, self.budget)]
+    def chunks(self, layout: Layout, task: Task) -> list[Chunk]:
+        return [c for a, b in task_spans(layout, task) for c in chunk(layout.text, a, b, self.budget)]
 
-    async def run_whole(self, doc: Document, parts: list[Part], task: Task) -> tuple[Any, list[Answer]]:
-        text = PART_GAP.join(doc.text[a:b].strip() for a, b in spans(parts, task.parts))
-        text = text[: self.budget] or doc.text[: self.budget]
+    async def run_whole(self, doc: Document, layout: Layout, task: Task) -> tuple[Any, list[Answer]]:
+        text = PART_GAP.join(layout.text[a:b].strip() for a, b in task_spans(layout, task, self.genre.frame))
+        text = text[: self.budget] or layout.text[: self.budget]
         answer = await self.ask(doc, task, 0, text)
         return answer.value.model_dump(mode="json"), [answer]
 
-    async def run_chunked(self, doc: Document, parts: list[Part], task: Task) -> tuple[Any, list[Answer]]:
-        pieces = self.chunks(doc, parts, task)
+    async def run_chunked(self, doc: Document, layout: Layout, task: Task) -> tuple[Any, list[Answer]]:
+        pieces = self.chunks(layout, task)
         answers = await asyncio.gather(
-            *(self.ask(doc, task, i, doc.text[c.start : c.end]) for i, c in enumerate(pieces)))
-        index = SourceIndex(doc.text)
-        items = [placed for c, a in zip(pieces, answers) for placed in place(a.value, c, index)]
+            *(self.ask(doc, task, i, layout.text[c.start : c.end]) for i, c in enumerate(pieces)))
+        index = SourceIndex(layout.text)
+        items = [placed for c, a in zip(pieces, answers) for placed in place(a.value, c, index, layout, doc.text)]
         return dedupe(items), list(answers)
 
     async def extract(self, doc: Document) -> Outcome:
@@ -142,10 +132,10 @@ class LLMBackend:
         if len(doc.text) > limit:
             return Outcome(doc.doc_id, error=f"{len(doc.text)} characters is over max_doc_chars={limit} for a "
                            "model: raise it in fazhi.toml or FAZHI_MAX_DOC_CHARS, or use --backend offline")
-        parts = self.genre.segment(doc.text)
+        layout = self.genre.segment(doc.text)
         try:
             runs = await asyncio.gather(*(
-                (self.run_chunked if t.chunked else self.run_whole)(doc, parts, t) for t in self.genre.tasks))
+                (self.run_chunked if t.chunked else self.run_whole)(doc, layout, t) for t in self.genre.tasks))
         except FazhiError as exc:
             return Outcome(doc.doc_id, error=str(exc), latency_s=time.perf_counter() - started)
         fields = {t.name: value for t, (value, _) in zip(self.genre.tasks, runs)}
@@ -153,7 +143,7 @@ class LLMBackend:
         result = self.genre.result.model_validate(fields)
         return Outcome(doc.doc_id, result, attempts=sum(a.attempts for a in answers),
                        dropped=[d for a in answers for d in a.dropped], latency_s=time.perf_counter() - started,
-                       crosscheck=self.check(doc, result))
+                       crosscheck=self.check(doc, result), coverage=coverage(layout, self.genre))
 
     def check(self, doc: Document, result: BaseModel) -> dict[str, Any] | None:
         """The model's result against the genre's offline rules, when the genre can compare them."""
@@ -168,13 +158,44 @@ class LLMBackend:
         await self.client.aclose()
 
 
-def place(answer: BaseModel, piece: Chunk, index: SourceIndex) -> list[dict[str, Any]]:
-    """The answer's items with `start`/`end` offsets into the document, found inside their chunk."""
+def place(answer: BaseModel, piece: Chunk, index: SourceIndex, layout: Layout, stored: str) -> list[dict[str, Any]]:
+    """The answer's items, found inside their chunk of the reading, with `start`/`end` offsets into the
+    stored text and their evidence cut from it."""
     placed = []
     for item in getattr(answer, "items", []):
         span = index.locate(item.evidence, piece.start)
         if span is None or span[1] > piece.end:
             continue
-        start, end = span
-        placed.append(item.model_dump(mode="json") | {"evidence": index.text[start:end], "start": start, "end": end})
+        start, end = layout.raw_span(*span)
+        placed.append(item.model_dump(mode="json") | {"evidence": stored[start:end], "start": start, "end": end})
     return placed
+
+
+def task_spans(layout: Layout, task: Task, frame: tuple[str, ...] = ()) -> list[tuple[int, int]]:
+    """What a task reads: its parts, or its fallback parts when the document has none of them, and
+    the first `lead` characters of the body."""
+    spans = layout.spans(task.parts) or layout.spans(task.fallback)
+    body = [p for p in layout.parts if p.kind not in frame]
+    if not task.lead or not body:
+        return spans
+    lead = (body[0].start, min(body[0].start + task.lead, body[-1].end))
+    return Layout(layout.text, [Part("lead", *span) for span in sorted([*spans, lead])], layout.raw_span).spans(
+        ("lead",))
+
+
+def coverage(layout: Layout, genre: Genre) -> dict[str, Any]:
+    """Which parts were found (characters of each kind), and for each chunked task the share of the
+    body's characters it was sent, with the kinds of the body it was not sent (the reason)."""
+    found: dict[str, int] = {}
+    for part in layout.parts:
+        found[part.kind] = found.get(part.kind, 0) + part.end - part.start
+    body = {k: n for k, n in found.items() if k not in genre.frame}
+    total = sum(body.values())
+    tasks = {}
+    for task in genre.tasks:
+        if task.chunked:
+            kinds = set(task.parts if layout.spans(task.parts) else task.fallback)
+            sent = sum(n for k, n in body.items() if k in kinds)
+            tasks[task.name] = {"share": round(sent / total, 4) if total else 1.0,
+                                "not_sent": {k: n for k, n in body.items() if k not in kinds}}
+    return {"parts": found, "tasks": tasks}

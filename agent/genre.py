@@ -23,6 +23,26 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """A document as its genre reads it: the text it reads (structure restored, page furniture left
+    out), the parts of that text, and the map of a span of it back to the stored text."""
+
+    text: str
+    parts: list[Part]
+    raw_span: Callable[[int, int], tuple[int, int]]
+
+    def spans(self, kinds: tuple[str, ...]) -> list[tuple[int, int]]:
+        """Merged [start, end) stretches of the parts of the given kinds, in order."""
+        merged: list[tuple[int, int]] = []
+        for part in sorted((p for p in self.parts if p.kind in kinds), key=lambda p: p.start):
+            if merged and part.start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], part.end))
+            else:
+                merged.append((part.start, part.end))
+        return merged
+
+
+@dataclass(frozen=True)
 class Task:
     """One extraction task: its answer fills the result field of the same name."""
 
@@ -31,6 +51,8 @@ class Task:
     answer: type[BaseModel]
     parts: tuple[str, ...]
     chunked: bool = True
+    fallback: tuple[str, ...] = ()  # the parts read when none of `parts` is found
+    lead: int = 0  # characters of the body's beginning read besides the parts
 
 
 @dataclass(frozen=True)
@@ -38,13 +60,14 @@ class Genre:
     name: str
     result: type[BaseModel]
     tasks: tuple[Task, ...]
-    segment: Callable[[str], list[Part]]
+    segment: Callable[[str], Layout]
     offline: Callable[[str], BaseModel]
     prompts_dir: Path
     migrations_dir: Path
     offline_sources: tuple[Path, ...] = ()
     prompt_vars: dict[str, str] = field(default_factory=dict)
     crosscheck: Callable[[BaseModel, BaseModel], dict[str, Any]] | None = None
+    frame: tuple[str, ...] = ()  # part kinds around the body (page header and footer): not the document's own words
 
     def prompt_text(self, task: Task) -> str:
         """The task's prompt file with its {{placeholders}} filled from `prompt_vars`."""

@@ -100,6 +100,7 @@ class Runner:
             "dropped": json.dumps(outcome.dropped, ensure_ascii=False),
             "result": json.dumps(result, ensure_ascii=False) if result else None,
             "crosscheck": json.dumps(outcome.crosscheck, ensure_ascii=False) if outcome.crosscheck else None,
+            "coverage": json.dumps(outcome.coverage, ensure_ascii=False) if outcome.coverage else None,
         }
         self.store.save_extraction(record, result, calls)
         tally(summary, outcome, totals, result, record["cost_usd"])

@@ -99,21 +99,37 @@ def found_items(gold: list[dict[str, Any]], text: str, fields: tuple[str, ...]) 
     return items
 
 
-META_TEXT_FIELDS = ("title", "region", "issuer")
+STANDARD_BODIES = ("人民政府", "人大常委会", "政府")
 
 
 def found_meta(meta: dict[str, Any], text: str) -> dict[str, Any]:
-    """Gold metadata; a name or date the text sent does not hold is null (no model can know it)."""
+    """Gold metadata, but a name or date the text sent does not hold (nor compose: region + 人民政府,
+    司法局 under a region named) is null: no model could know it."""
     flat = normalise_with_map(text)[0]
     answer = dict(meta)
-    for name in META_TEXT_FIELDS:
+    for name in ("title", "region"):
         if meta.get(name) and normalise_with_map(meta[name])[0] not in flat:
             answer[name] = None
+    if meta.get("issuer") and not composable(meta["issuer"], flat):
+        answer["issuer"] = None
     if meta.get("published_date") and not date_in(meta["published_date"], flat):
         answer["published_date"] = None
     if answer.get("region") is None and meta.get("region"):
         answer["province"] = None
     return answer
+
+
+def composable(name: str, flat: str) -> bool:
+    """The name is in the text, or is a place named in it followed by a body named in it (or by a
+    government's standard body)."""
+    name = normalise_with_map(name)[0]
+    if name in flat:
+        return True
+    for cut in range(2, len(name) - 1):
+        place, body = name[:cut], name[cut:]
+        if place in flat and (body in flat or body in STANDARD_BODIES):
+            return True
+    return False
 
 
 def date_in(iso: str, flat: str) -> bool:

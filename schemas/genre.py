@@ -7,7 +7,7 @@ from agent.genre import Genre, Task
 from schemas.crosscheck import crosscheck
 from schemas.enums import CATEGORY_ZH
 from schemas.report import IssuesAnswer, MetricsAnswer, ReportExtraction, ReportMeta
-from schemas.rules import extract_offline, segment
+from schemas.rules import extract_offline, read_layout
 from schemas.taxonomy import TAXONOMY_FILE, load_taxonomy
 
 PROMPTS_DIR = Path(prompts.__file__).resolve().parent
@@ -26,11 +26,14 @@ GENRE = Genre(
     name="fazhi_report",
     result=ReportExtraction,
     tasks=(
-        Task("meta", "meta", ReportMeta, ("header", "title", "opening", "closing"), chunked=False),
-        Task("metrics", "metrics", MetricsAnswer, ("opening", "achievements", "problems")),
-        Task("issues", "issues", IssuesAnswer, ("problems",)),
+        Task("meta", "meta", ReportMeta, ("header", "title", "opening", "closing", "footer"), chunked=False,
+             lead=1000),
+        Task("metrics", "metrics", MetricsAnswer, ("opening", "achievements", "problems"),
+             fallback=("plans", "closing")),
+        Task("issues", "issues", IssuesAnswer, ("problems",), fallback=("opening", "achievements", "plans", "closing")),
     ),
-    segment=segment,
+    segment=read_layout,
+    frame=("header", "footer"),
     offline=extract_offline,
     prompts_dir=PROMPTS_DIR,
     migrations_dir=HERE / "migrations",

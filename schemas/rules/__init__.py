@@ -1,10 +1,10 @@
-"""Rules that read rule-of-law reports without a model: layout, metrics, issues, metadata.
+"""Rules that read rule-of-law reports without a model: reading, layout, metrics, issues, metadata.
 
-`segment` divides a report into parts (used by every backend); `extract_offline` is the offline,
-deterministic backend.
+`read_layout` reads a report and divides it into parts (used by every backend); `extract_offline` is
+the offline, deterministic backend.
 """
 
-from schemas.rules.layout import PART_KINDS, segment
-from schemas.rules.offline import extract_offline
+from schemas.rules.layout import PART_KINDS
+from schemas.rules.offline import extract_offline, read_layout
 
-__all__ = ["PART_KINDS", "extract_offline", "segment"]
+__all__ = ["PART_KINDS", "extract_offline", "read_layout"]

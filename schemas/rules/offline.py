@@ -11,13 +11,14 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from agent.genre import Part
+from agent.genre import Layout, Part
 from schemas.enums import DocType
 from schemas.report import Metric, ReportExtraction, ReportMeta
 from schemas.rules.issues import extract_issues
 from schemas.rules.layout import segment
 from schemas.rules.meta import extract_meta
 from schemas.rules.metrics import extract_metrics
+from schemas.rules.reading import Reading, read
 
 log = logging.getLogger(__name__)
 METRIC_WINDOW = 200_000  # characters; reports are far shorter, only huge inputs are cut
@@ -99,13 +100,34 @@ def own_figures(metrics: list[Metric], parts: list[Part], meta: ReportMeta) -> l
     return [m for m in metrics if m.start is None or m.start >= body]
 
 
-def extract_offline(text: str) -> ReportExtraction:
-    """Metadata, metrics and issues of one report, read by rules."""
-    text = text if isinstance(text, str) else str(text)
+def safe_read(raw: str) -> Reading:
+    try:
+        return read(raw)
+    except Exception:  # a reading failure must not lose the extraction: read the text as it is
+        log.exception("read failed on a %d-character text", len(raw))
+        return Reading.verbatim(raw)
+
+
+def read_layout(raw: str) -> Layout:
+    """The report as read (see `reading`), its parts, and the map back to the stored text."""
+    reading = safe_read(raw)
+    return Layout(reading.text, safe_segment(reading.text), reading.raw_span)
+
+
+def stored(item: T, reading: Reading) -> T:
+    """An item found in the reading, with its offsets and evidence in the stored text."""
+    start, end = reading.raw_span(item.start, item.end)  # type: ignore[attr-defined]
+    return item.model_copy(update={"start": start, "end": end, "evidence": reading.raw[start:end]})  # type: ignore
+
+
+def extract_offline(raw: str) -> ReportExtraction:
+    """Metadata, metrics and issues of one report, read by rules from its reading."""
+    raw = raw if isinstance(raw, str) else str(raw)
+    reading = safe_read(raw)
+    text = reading.text
     parts = safe_segment(text)
     meta = guarded(extract_meta, text, parts, ReportMeta)
-    return ReportExtraction(
-        meta=meta,
-        metrics=own_figures(guarded(windowed_metrics, text, parts, list), parts, meta),
-        issues=guarded(extract_issues, text, parts, list),
-    )
+    metrics = own_figures(guarded(windowed_metrics, text, parts, list), parts, meta)
+    issues = guarded(extract_issues, text, parts, list)
+    return ReportExtraction(meta=meta, metrics=[stored(m, reading) for m in metrics],
+                            issues=[stored(i, reading) for i in issues])

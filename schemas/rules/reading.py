@@ -1,0 +1,459 @@
+"""Reading a report as a reader does, whatever form it came in.
+
+`read(text)` returns a `Reading`: the text with its structure found in the text itself, not in where
+its line breaks happen to fall:
+- page furniture (page numbers such as — 3 —, 第3页 共8页; a running head repeated at the top or
+  bottom of every page) is left out;
+- a hard-wrapped line (text from a PDF) is joined to the next line of its paragraph;
+- every heading and list marker (第一部分, 一、, （一）, 1., (1), ①) that starts a unit where it stands
+  (…保障。一、加强…（一）…) begins a line of its own, and so do the labelled fields of web and
+  disclosure headers and footers (发布日期：… 来源：… 浏览次数：…) and a signature run on after the
+  last sentence.
+
+The reading holds only characters of the stored text, plus the line breaks and spaces it adds;
+`raw_span` maps a span of the reading back to the stored text, so that evidence cut from the
+stored text at mapped offsets is what the reading quoted (whitespace aside). Everything here runs in
+time linear in the text.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import dataclass, field
+from statistics import quantiles
+
+from schemas.rules.headings import MARKER_RE, Marker, marker_of
+
+LINE_BREAK = re.compile(r"[\n\r\f\v\u2028\u2029\x85]")
+PAGE_BREAK = "\f"
+SENTENCE_END = "。！？!?；;"
+CLOSED = SENTENCE_END + "：:…"  # a line ending in one of these may end a paragraph
+CLOSING_MARKS = "”’」』）)】]》"
+INDENT = re.compile(r"[ \t\u3000\u00a0]{2,}")
+PAGE_NUMBER = re.compile(
+    r"[-—－–―~～]*\s*(?:第\s*\d{1,3}\s*页(?:\s*[,，/／]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*[/／]\s*\d{1,3}"
+    r"|(?:page|p\.)\s*\d{1,3}(?:\s*of\s*\d{1,3})?|[-—－–―~～]+\s*\d{1,3}\s*[-—－–―~～]+)\s*[-—－–―~～]*",
+    re.I,
+)
+BARE_NUMBER = re.compile(r"\d{1,3}")
+RUNNING_HEAD_MAX = 50
+WRAP_SHARE = 0.25  # of the lines of some length, this share ends mid-sentence near one width: hard-wrapped
+WRAP_MIN_LINES = 6
+FULL_LINE = 0.8  # a line at least this share of the wrap width was wrapped, not ended
+TITLE_CONTEXT = 60  # a heading's title runs at most this far before its first sub-heading
+
+
+# ---------------------------------------------------------------- the reading and its map to the text
+
+class Reading:
+    """The text as read, and for each stretch copied from the stored text where it came from."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.starts: list[int] = []  # reading offset where each copied stretch begins
+        self.sources: list[int] = []  # stored-text offset of each copied stretch
+        self.lengths: list[int] = []
+        self._pieces: list[str] = []
+        self._size = 0
+        self._text: str | None = None
+
+    @classmethod
+    def verbatim(cls, raw: str) -> Reading:
+        """The stored text read as it stands."""
+        reading = cls(raw)
+        reading.copy(0, len(raw))
+        return reading
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "".join(self._pieces)
+            self._pieces = [self._text]
+        return self._text
+
+    def __len__(self) -> int:
+        return self._size
+
+    def last(self) -> str:
+        return self._pieces[-1][-1] if self._size else ""
+
+    def copy(self, start: int, end: int) -> None:
+        if end > start:
+            self.starts.append(self._size)
+            self.sources.append(start)
+            self.lengths.append(end - start)
+            self.add(self.raw[start:end])
+
+    def add(self, s: str) -> None:
+        self._pieces.append(s)
+        self._size += len(s)
+        self._text = None
+
+    def copied(self, pos: int) -> int:
+        """Index of the copied stretch holding reading offset `pos`, or -1 for an added character."""
+        i = bisect_right(self.starts, pos) - 1
+        return i if i >= 0 and pos < self.starts[i] + self.lengths[i] else -1
+
+    def raw_offset(self, pos: int) -> int:
+        """The stored-text offset of the reading's character at `pos` (an added character: the next
+        copied one's)."""
+        i = self.copied(pos)
+        if i >= 0:
+            return self.sources[i] + pos - self.starts[i]
+        after = bisect_right(self.starts, pos)
+        return self.sources[after] if after < len(self.starts) else len(self.raw)
+
+    def raw_end(self, pos: int) -> int:
+        """Just past the stored-text character of the reading's character at `pos` (an added
+        character: just past the previous copied one)."""
+        i = self.copied(pos)
+        if i >= 0:
+            return self.sources[i] + pos - self.starts[i] + 1
+        before = bisect_right(self.starts, pos) - 1
+        return self.sources[before] + self.lengths[before] if before >= 0 else 0
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        """[start, end) of the reading as [start, end) of the stored text."""
+        if end <= start:
+            at = self.raw_offset(start)
+            return at, at
+        return self.raw_offset(start), max(self.raw_offset(start), self.raw_end(end - 1))
+
+
+# ---------------------------------------------------------------- physical lines
+
+@dataclass(frozen=True)
+class Line:
+    start: int  # offsets of the line without its surrounding whitespace
+    end: int
+    page: int
+    blank_before: bool  # a blank line (or a page break) stands between it and the line before
+    indented: bool  # it begins with an indent (a paragraph's first line)
+
+
+def physical_lines(raw: str) -> list[Line]:
+    lines, page, blank, pos = [], 0, True, 0
+    for m in LINE_BREAK.finditer(raw + "\n"):
+        body = raw[pos: m.start()]
+        stripped = body.strip()
+        if stripped:
+            lead = len(body) - len(body.lstrip())
+            start = pos + lead
+            lines.append(Line(start, start + len(stripped), page, blank, bool(INDENT.match(body))))
+            blank = False
+        else:
+            blank = True
+        if m.group() == PAGE_BREAK:
+            page, blank = page + 1, True
+        pos = m.end()
+    return lines
+
+
+def compact(s: str) -> str:
+    return "".join(s.split())
+
+
+# ---------------------------------------------------------------- page furniture
+
+def is_page_number(s: str) -> bool:
+    return PAGE_NUMBER.fullmatch(compact(s)) is not None
+
+
+def furniture(raw: str, lines: list[Line]) -> set[int]:
+    """Indices of page numbers and of running heads: a short line repeated next to page breaks."""
+    texts = [compact(raw[ln.start: ln.end]) for ln in lines]
+    pages = {i for i, t in enumerate(texts) if is_page_number(t)}
+    pages |= {i for i, t in enumerate(texts) if BARE_NUMBER.fullmatch(t) and page_edge(lines, i)}
+    counts = Counter(t for t in texts if len(t) <= RUNNING_HEAD_MAX)
+    heads = {i for i, t in enumerate(texts)
+             if counts[t] >= 2 and i not in pages and near(pages, lines, i) and not first_of(texts, i)}
+    return pages | heads
+
+
+def page_edge(lines: list[Line], i: int) -> bool:
+    """The line is the first or last of its page (page breaks known from form feeds)."""
+    before = i == 0 or lines[i - 1].page != lines[i].page
+    after = i + 1 == len(lines) or lines[i + 1].page != lines[i].page
+    return (before or after) and lines[-1].page > 0
+
+
+def near(pages: set[int], lines: list[Line], i: int) -> bool:
+    """Next to a page number, or at a page break."""
+    return any(j in pages for j in (i - 2, i - 1, i + 1, i + 2)) or page_edge(lines, i)
+
+
+def first_of(texts: list[str], i: int) -> bool:
+    return texts.index(texts[i]) == i and i < 8  # a title at the top stays; its repeats go
+
+
+# ---------------------------------------------------------------- hard wraps
+
+def width(s: str) -> float:
+    """Width of a line, between display width (a Latin character or digit is half a CJK character's)
+    and character count, so that text wrapped either way reads as full lines."""
+    return sum(1.0 if ord(ch) >= 0x2E80 else 0.75 for ch in s)
+
+
+def wrap_width(raw: str, lines: list[Line]) -> float | None:
+    """The width at which the text was hard-wrapped, or None when it was not."""
+    widths = [width(raw[ln.start: ln.end]) for ln in lines]
+    long = [w for w in widths if w >= 8]
+    if len(long) < WRAP_MIN_LINES:
+        return None
+    top = quantiles(long, n=10)[-1]
+    open_full = sum(1 for ln, w in zip(lines, widths) if w >= FULL_LINE * top and prose_cut(raw[ln.start: ln.end]))
+    return top if top <= 200 and open_full >= max(WRAP_MIN_LINES, WRAP_SHARE * len(long)) else None
+
+
+def runs_on(raw: str, before: Line, after: Line, wrap: float | None) -> bool:
+    """Whether `after` continues the paragraph of `before` (a line break a PDF put in a sentence)."""
+    if wrap is None or after.blank_before or after.indented or not prose_cut(raw[before.start: before.end]):
+        return False
+    if width(raw[before.start: before.end]) < FULL_LINE * wrap:
+        return False
+    return not starts_unit(raw[after.start: after.start + 12])
+
+
+DATE_TAIL = re.compile(
+    r"(?:\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|\d{1,2}-\d{1,2}|\d{1,2}月\d{1,2}日)[)\]）】]?$")
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def prose_cut(line: str) -> bool:
+    """The line is running Chinese text that stops mid-sentence (not a link with its date, not a
+    heading or a field)."""
+    if closed(line) or DATE_TAIL.search(line) or len(CJK.findall(line)) < 0.3 * len(line):
+        return False
+    return not (FIELD_LABEL.match(line) or STANDALONE.search(line))
+
+
+def closed(line: str) -> bool:
+    """The line ends a sentence (。, ：, or a closing quote or bracket right after one)."""
+    tail = line.rstrip(CLOSING_MARKS)
+    return bool(tail) and tail[-1] in CLOSED and (tail == line or len(line) - len(tail) <= 2)
+
+
+def starts_unit(head: str) -> bool:
+    """The line opens with a heading or list marker, or a labelled field."""
+    m = MARKER_RE.match(head)
+    return (m is not None and marker_of(m) is not None) or FIELD_LABEL.match(head) is not None
+
+
+# ---------------------------------------------------------------- labelled fields of page headers and footers
+
+FIELD_LABEL = re.compile(
+    r"[\[【(（]?\s*(?P<label>索\s*引\s*号|发布机构|发文机关|成文日期|发布日期|发布时间|生成日期|发文字号|文\s*号|主题分类|"
+    r"公文时效|有效性|信息来源|来\s*源|原文链接|原文地址|标\s*题|名\s*称|浏览次数|访问次数|阅读次数|点击(?:次数|数|量)|"
+    r"字\s*号|作\s*者|责任编辑|主办单位|承办单位|协办单位|网站标识码|技术支持|联系电话|联系方式|地\s*址|邮\s*编|版权所有)"
+    r"\s*(?:[\]】)）]\s*[:：]?|[:：])"
+)
+STRONG_LABELS = frozenset({"索引号", "发布机构", "发文机关", "成文日期", "发布日期", "发布时间", "发文字号", "原文链接",
+                           "浏览次数", "访问次数", "主办单位", "网站标识码", "生成日期"})
+DATE_VALUE = r"\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
+ORG_VALUE = (r"\s*(?:本网|本站|[\u4e00-\u9fff（）()]{2,30}?(?:人民政府办公室|人民政府办公厅|人民政府|政府|办公室|办公厅"
+             r"|委员会|常委会|局|厅|委|院|中心|署|网))")
+FIELD_VALUES = {
+    "date": re.compile(DATE_VALUE), "count": re.compile(r"\s*\d*\s*次?"), "org": re.compile(ORG_VALUE),
+    "url": re.compile(r"\s*https?://[!-~]+"), "code": re.compile(r"\s*[0-9A-Za-z/\-]+"),
+}
+LABEL_VALUE = {
+    "发布日期": "date", "发布时间": "date", "成文日期": "date", "生成日期": "date", "浏览次数": "count",
+    "访问次数": "count", "阅读次数": "count", "点击次数": "count", "点击数": "count", "点击量": "count",
+    "发布机构": "org", "发文机关": "org", "信息来源": "org", "来源": "org", "主办单位": "org", "承办单位": "org",
+    "协办单位": "org", "原文链接": "url", "原文地址": "url", "索引号": "code", "网站标识码": "code",
+}
+STANDALONE = re.compile(
+    r"[\[【]?字体[:：]?\s*[\[【]?\s*大\s*中\s*小\s*[\]】]*|分享到[:：]?|打印本页|打印页面|关闭窗口|关闭本页|返回顶部|"
+    r"扫一扫在手机(?:上)?打开当前页|上一篇[:：]?|下一篇[:：]?|相关链接|(?:[\u4e00-\u9fff]{1,2}\s*)?ICP备\s*\d+号(?:-\d+)?|"
+    r"[\u4e00-\u9fff]公网安备\s*\d+号"
+)
+SEPARATOR_BEFORE = " \t\u3000|｜]】)）"
+TITLE_ENDINGS = ("报告", "总结", "情况", "汇报")
+
+
+def field_cuts(line: str) -> list[int]:
+    """Where a labelled field (发布日期：…, 来源：…) or a page tool (字号 大中小, 打印, 分享到) begins and,
+    when its value has a known shape (a date, a count, a body's name, a link), where it ends."""
+    cuts = []
+    for m in FIELD_LABEL.finditer(line):
+        label = compact(m["label"])
+        if not (label in STRONG_LABELS or weak_label_stands(line, m.start())):
+            continue
+        cuts.append(m.start())
+        shape = FIELD_VALUES.get(LABEL_VALUE.get(label, ""))
+        value = shape.match(line, m.end()) if shape else None
+        if value is not None and (value.end() > m.end() or LABEL_VALUE[label] == "count"):
+            cuts.append(value.end())
+    for m in STANDALONE.finditer(line):
+        cuts += [m.start(), m.end()]
+    return cuts
+
+
+def weak_label_stands(line: str, pos: int) -> bool:
+    """A common word as a label (来源, 名称, 地址): only at a line's start, after a separator, after a
+    number (a time), or right after a page title (…的报告来源：本网)."""
+    before = line[pos - 1] if pos else " "
+    return before in SEPARATOR_BEFORE or before.isdigit() or line[:pos].endswith(TITLE_ENDINGS)
+
+
+# ---------------------------------------------------------------- headings and markers where they stand
+
+@dataclass
+class Chains:
+    """The numbering seen so far: the next number expected of each marker style."""
+
+    expected: dict[str, int] = field(default_factory=dict)
+
+    def fits(self, marker: Marker) -> bool:
+        return marker.value in (1, self.expected.get(marker.style, 1))
+
+    def accept(self, marker: Marker) -> None:
+        self.expected[marker.style] = marker.value + 1
+        for style, level in LEVELS.items():
+            if level > LEVELS[marker.style]:
+                self.expected.pop(style, None)
+
+
+SECTION_TITLE_END = re.compile(
+    r"(?:问题|不足|短板|差距|成效|成绩|情况|举措|措施|打算|计划|安排|思路|建议|方向|做法|工作|目标|任务|回顾|经验)"
+    r"(?=(?:19|20)\d{2}年|过去|一年来|今年|近年|我[市县区局省州委]|虽然|但|对照|当前|总体|针对|下一步|下步|全年|同时|一是"
+    r"|随着|自|从|在)"
+)
+LEVELS = {"part": 0, "cn": 1, "paren": 2, "num": 3, "paren_num": 4, "circled": 5}
+TOP_STYLES = frozenset({"part", "cn"})
+
+
+def marker_cuts(line: str, chains: Chains) -> list[int]:
+    """Where a heading or list marker opens a unit inside a line: after a sentence's end, or right
+    after a heading's title (一、主要工作（一）…), numbered in sequence with what came before."""
+    cuts, title_from = [], -1
+    for m in MARKER_RE.finditer(line):
+        marker = marker_of(m)
+        if marker is None:
+            continue
+        at_start = m.start() == 0
+        if not at_start and not opens_unit(line, m.start(), marker, chains, title_from):
+            continue
+        chains.accept(marker)
+        title_from = m.end()
+        if not at_start:
+            cuts.append(m.start())
+        if marker.style in TOP_STYLES and (end := title_end(line, m.end())) is not None:
+            cuts.append(end)
+    return cuts
+
+
+def title_end(line: str, start: int) -> int | None:
+    """Where a section heading's title ends when the text runs on after it without a break
+    (二、存在的主要问题过去一年，我市…)."""
+    m = SECTION_TITLE_END.search(line, start, start + TITLE_CONTEXT)
+    if m is None or any(ch in SENTENCE_END + "，," for ch in line[start: m.start()]):
+        return None
+    return m.end()
+
+
+def opens_unit(line: str, pos: int, marker: Marker, chains: Chains, title_from: int) -> bool:
+    before = line[pos - 1]
+    if marker.style in TOP_STYLES:  # top-level headings only in sequence, never a restart mid-text
+        in_order = marker.value == chains.expected.get(marker.style, 1)
+    else:
+        in_order = chains.fits(marker)
+    if not in_order:
+        return False
+    if before in SENTENCE_END or before in "：:":
+        return True
+    in_title = title_from >= 0 and pos - title_from <= TITLE_CONTEXT and not any(
+        ch in SENTENCE_END for ch in line[title_from:pos])
+    return in_title and marker.value == 1
+
+
+# ---------------------------------------------------------------- the signature run on after the last sentence
+
+SIGNATURE_TAIL = re.compile(
+    r"(?<=[。！？!?])\s*(?P<sig>[\u4e00-\u9fff（）()]{2,30}?(?:人民政府|政府|办公室|委员会|常委会|局|厅|委|院|中心)"
+    r"(?:[（(][^）)]{0,10}[）)])?\s*(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇○零一二三四五六七八九]{4}年"
+    r"[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日))"
+)
+CLOSING_WORDS = re.compile(r"(?<=[。！？!?])\s*(?:特此报告|专此报告|以上报告[，,]?请(?:予)?审议)")
+
+
+def closing_cuts(line: str) -> list[int]:
+    cuts = [m.start("sig") for m in SIGNATURE_TAIL.finditer(line)]
+    return cuts + [m.start() + len(m.group()) - len(m.group().lstrip()) for m in CLOSING_WORDS.finditer(line)]
+
+
+# ---------------------------------------------------------------- assembly
+
+def logical_lines(raw: str) -> list[list[Line]]:
+    """Physical lines without page furniture, grouped into the lines of the text as written
+    (a hard-wrapped paragraph is one group)."""
+    lines = physical_lines(raw)
+    dropped = furniture(raw, lines)
+    kept = [ln for i, ln in enumerate(lines) if i not in dropped]
+    wrap = wrap_width(raw, kept)
+    groups: list[list[Line]] = []
+    for line in kept:
+        if groups and (runs_on(raw, groups[-1][-1], line, wrap) or takes_value(raw, groups[-1], line)):
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    return groups
+
+
+FIELD_VALUE_MAX = 80
+
+
+def takes_value(raw: str, group: list[Line], line: Line) -> bool:
+    """A field's label alone on its line (名称：) takes the next line, when short, as its value."""
+    if len(group) != 1 or line.end - line.start > FIELD_VALUE_MAX:
+        return False
+    m = FIELD_LABEL.fullmatch(raw, group[0].start, group[0].end)
+    return m is not None and LABEL_VALUE.get(compact(m["label"])) != "count" and not starts_unit(
+        raw[line.start: line.start + 12])
+
+
+def joined(raw: str, group: list[Line]) -> Reading:
+    """One logical line: the group's lines side by side (a space only between two Latin letters)."""
+    out = Reading(raw)
+    for line in group:
+        tail = out.last()
+        if tail.isascii() and tail.isalpha() and raw[line.start].isascii() and raw[line.start].isalpha():
+            out.add(" ")
+        out.copy(line.start, line.end)
+    return out
+
+
+def read(raw: str) -> Reading:
+    """The reading of a stored text: see the module's docstring."""
+    reading, chains = Reading(raw), Chains()
+    for group in logical_lines(raw):
+        line = joined(raw, group)
+        cuts = sorted({c for c in (*field_cuts(line.text), *marker_cuts(line.text, chains), *closing_cuts(line.text))
+                       if 0 < c < len(line.text)})
+        bounds = [0, *cuts, len(line.text)]
+        for a, b in itertools.pairwise(bounds):
+            piece = line.text[a:b]
+            lead, trail = len(piece) - len(piece.lstrip()), len(piece) - len(piece.rstrip())
+            if b - trail > a + lead:
+                append(reading, line, a + lead, b - trail)
+    return reading
+
+
+def append(reading: Reading, line: Reading, start: int, end: int) -> None:
+    """Copy line.text[start:end] into the reading as a line of its own, keeping the map."""
+    if len(reading):
+        reading.add("\n")
+    pos = start
+    while pos < end:
+        i = bisect_right(line.starts, pos) - 1
+        if i >= 0 and pos < line.starts[i] + line.lengths[i]:
+            stop = min(end, line.starts[i] + line.lengths[i])
+            source = line.sources[i] + pos - line.starts[i]
+            reading.copy(source, source + stop - pos)
+        else:
+            stop = pos + 1
+            reading.add(line.text[pos])
+        pos = stop
