@@ -3,6 +3,7 @@
 import asyncio
 import inspect
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from agent.chunking import Chunk, chunk
 from agent.documents import Document
 from agent.errors import FazhiError
 from agent.genre import Genre, Layout, Part, Task
-from agent.grounding import SourceIndex
+from agent.grounding import SourceIndex, normalise
 from agent.llm import Answer, ModelClient
 
 USER_TEMPLATE = "<document>\n{text}\n</document>"
@@ -160,15 +161,29 @@ class LLMBackend:
 
 def place(answer: BaseModel, piece: Chunk, index: SourceIndex, layout: Layout, stored: str) -> list[dict[str, Any]]:
     """The answer's items, found inside their chunk of the reading, with `start`/`end` offsets into the
-    stored text and their evidence cut from it."""
-    placed = []
+    stored text and their evidence cut from it. An item repeating an earlier one's quote and numbers
+    (the same clause twice in the text) is placed at the quote's next occurrence."""
+    placed, seen = [], Counter[tuple[Any, ...]]()
     for item in getattr(answer, "items", []):
-        span = index.locate(item.evidence, piece.start)
-        if span is None or span[1] > piece.end:
+        key = (normalise(item.evidence), *sorted((k, v) for k, v in item if isinstance(v, int | float)))
+        span = occurrence(index, item.evidence, piece, seen[key]) or occurrence(index, item.evidence, piece, 0)
+        seen[key] += 1
+        if span is None:
             continue
         start, end = layout.raw_span(*span)
         placed.append(item.model_dump(mode="json") | {"evidence": stored[start:end], "start": start, "end": end})
     return placed
+
+
+def occurrence(index: SourceIndex, quote: str, piece: Chunk, nth: int) -> tuple[int, int] | None:
+    """The `nth` occurrence (from 0) of `quote` inside the chunk."""
+    after = piece.start
+    for _ in range(nth + 1):
+        span = index.locate(quote, after)
+        if span is None or span[1] > piece.end:
+            return None
+        after = span[0] + 1
+    return span
 
 
 def task_spans(layout: Layout, task: Task, frame: tuple[str, ...] = ()) -> list[tuple[int, int]]:

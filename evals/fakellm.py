@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from agent.grounding import normalise_with_map
+from schemas.rules.reading import is_page_number
 
 DOC_RE = re.compile(r"<document>\n(.*)\n</document>", re.S)
 NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)(人次|件|场|名|个|项|份|次|家|人|%)")
@@ -82,18 +83,40 @@ def default_brain(request: dict[str, Any]) -> dict[str, Any]:
     return {"metrics": brain_metrics, "issues": brain_issues, "meta": brain_meta}[task_of(request)](text)
 
 
-def quote_in(text: str, evidence: str) -> str | None:
-    """`evidence` as it stands in `text` (whitespace and width may differ), or None."""
+def quote_in(text: str, evidence: str, furniture: tuple[str, ...] = ()) -> str | None:
+    """`evidence` as it stands in `text` (whitespace and width may differ; page numbers and running
+    heads that the evidence crosses in the file may be missing from the text sent), or None."""
     flat, index = normalise_with_map(text)
-    needle = normalise_with_map(evidence)[0]
-    pos = flat.find(needle) if needle else -1
-    return None if pos < 0 else text[index[pos]: index[pos + len(needle) - 1] + 1]
+    for quote in (evidence, without_furniture(evidence, furniture)):
+        needle = normalise_with_map(quote)[0]
+        pos = flat.find(needle) if needle else -1
+        if pos >= 0:
+            return text[index[pos]: index[pos + len(needle) - 1] + 1]
+    return None
 
 
-def found_items(gold: list[dict[str, Any]], text: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+def without_furniture(evidence: str, furniture: tuple[str, ...]) -> str:
+    lines = re.split(r"[\n\f]", evidence)
+    return "".join(ln for ln in lines if not is_page_number(ln) and ln.strip() not in furniture)
+
+
+def unique_quote(item: dict[str, Any], source: str) -> str:
+    """The item's evidence, lengthened to the left until it occurs once in the source (a careful model
+    quotes a repeated clause with enough words to tell which one it means)."""
+    evidence, start = item["evidence"], item.get("start")
+    if start is None or not source or source.count(evidence) < 2:
+        return evidence
+    begin = start
+    while begin > 0 and source.count(source[begin: start + len(evidence)]) > 1:
+        begin -= 1
+    return source[begin: start + len(evidence)]
+
+
+def found_items(gold: list[dict[str, Any]], text: str, fields: tuple[str, ...], source: str = "",
+                furniture: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     items = []
     for item in gold:
-        quote = quote_in(text, item["evidence"])
+        quote = quote_in(text, unique_quote(item, source), furniture)
         if quote is not None:
             items.append({k: item.get(k) for k in fields} | {"evidence": quote})
     return items
@@ -151,16 +174,19 @@ METRIC_FIELDS = ("name", "value", "unit", "qualifier", "category", "canonical")
 ISSUE_FIELDS = ("summary", "category")
 
 
-def perfect_brain(gold: dict[str, Any]) -> Callable[[dict[str, Any]], Any]:
+def perfect_brain(gold: dict[str, Any], source: str = "") -> Callable[[dict[str, Any]], Any]:
     """A model that answers every request with the fixture's gold items found in the text it was
-    sent: whatever it loses, fazhi lost before or after asking."""
+    sent: whatever it loses, fazhi lost before or after asking. Given the labelled source, it quotes a
+    clause that occurs twice with enough words to tell which one it means."""
+    furniture = tuple(t for t in [(gold.get("meta") or {}).get("title")] if t)
+
     def brain(request: dict[str, Any]) -> Any:
         text = document_of(request)
         task = task_of(request)
         if task == "metrics":
-            return {"metrics": found_items(gold.get("metrics") or [], text, METRIC_FIELDS)}
+            return {"metrics": found_items(gold.get("metrics") or [], text, METRIC_FIELDS, source, furniture)}
         if task == "issues":
-            return {"issues": found_items(gold.get("issues") or [], text, ISSUE_FIELDS)}
+            return {"issues": found_items(gold.get("issues") or [], text, ISSUE_FIELDS, source, furniture)}
         return found_meta(gold.get("meta") or {}, text)
     return brain
 

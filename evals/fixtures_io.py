@@ -11,8 +11,14 @@ from agent.errors import FazhiError
 DEFAULT_FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+UPLOADS = ("source.pdf", "source.docx", "source.txt")  # a fixture's upload: the file as users have it
+
+
 @dataclass(frozen=True)
 class Fixture:
+    """A labelled document: `source_path` is the file uploaded (a PDF or Word file when the fixture
+    has one, else source.txt), `source` the text that gold offsets index (source.txt)."""
+
     fixture_id: str
     source_path: Path
     source: str
@@ -25,7 +31,8 @@ def load_fixture(folder: Path) -> Fixture:
         gold = json.loads((folder / "gold.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise FazhiError(f"Fixture {folder.name} is unreadable: {exc}") from exc
-    return Fixture(gold.get("fixture_id") or folder.name, folder / "source.txt", source, gold)
+    upload = next(folder / name for name in UPLOADS if (folder / name).is_file())
+    return Fixture(gold.get("fixture_id") or folder.name, upload, source, gold)
 
 
 def load_fixtures(root: Path) -> list[Fixture]:

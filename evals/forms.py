@@ -170,7 +170,7 @@ def move_gold(gold: dict[str, Any], old_raw: str, new_raw: str) -> dict[str, Any
 
 # ---------------------------------------------------------------- writing fixture sets
 
-def write_fixture(folder: Path, source: str, gold: dict[str, Any], upload: Path | None = None) -> None:
+def write_fixture(folder: Path, source: str, gold: dict[str, Any]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "source.txt").write_text(source, encoding="utf-8")
     (folder / "gold.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -191,7 +191,10 @@ def render_file(fixture: Fixture, form: str, folder: Path) -> str:
 
     folder.mkdir(parents=True, exist_ok=True)
     upload = folder / f"source.{form}"
-    (write_pdf if form == "pdf" else write_docx)(fixture.source, upload)
+    if form == "pdf":  # wider than the ~40-character lines of sources that are PDF text already
+        write_pdf(fixture.source, upload, chars_per_line=44, header=(fixture.gold.get("meta") or {}).get("title"))
+    else:
+        write_docx(fixture.source, upload)
     return read_document(upload).text
 
 

@@ -61,7 +61,7 @@ def options(backend: str, db: Path, fake: FakeLLM | None) -> api.Options:
 
 def predict(fixture: Fixture, opts: api.Options, fake: FakeLLM | None) -> dict[str, Any] | None:
     if fake is not None:
-        fake.brain = perfect_brain(fixture.gold)
+        fake.brain = perfect_brain(fixture.gold, fixture.source)
     run = api.extract([fixture.source_path], opts)
     with api.open_store(opts.db) as store:
         return prediction(fixture, stored_result(store, read_document(fixture.source_path).doc_id, run))

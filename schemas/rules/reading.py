@@ -30,7 +30,7 @@ from schemas.rules.headings import MARKER_RE, Marker, marker_of
 LINE_BREAK = re.compile(r"[\n\r\f\v\u2028\u2029\x85]")
 PAGE_BREAK = "\f"
 SENTENCE_END = "。！？!?；;"
-CLOSED = SENTENCE_END + "：:…"  # a line ending in one of these may end a paragraph
+CLOSED = "。！？!?…"  # a line ending in one of these may end a paragraph (；and ： go on)
 CLOSING_MARKS = "”’」』）)】]》"
 INDENT = re.compile(r"[ \t\u3000\u00a0]{2,}")
 PAGE_NUMBER = re.compile(
@@ -130,12 +130,13 @@ class Line:
     start: int  # offsets of the line without its surrounding whitespace
     end: int
     page: int
-    blank_before: bool  # a blank line (or a page break) stands between it and the line before
+    blank_before: bool  # a blank line stands between it and the line before (a page break is no blank)
     indented: bool  # it begins with an indent (a paragraph's first line)
 
 
 def physical_lines(raw: str) -> list[Line]:
-    lines, page, blank, pos = [], 0, True, 0
+    lines: list[Line] = []
+    page, blank, pos = 0, True, 0
     for m in LINE_BREAK.finditer(raw + "\n"):
         body = raw[pos: m.start()]
         stripped = body.strip()
@@ -144,10 +145,10 @@ def physical_lines(raw: str) -> list[Line]:
             start = pos + lead
             lines.append(Line(start, start + len(stripped), page, blank, bool(INDENT.match(body))))
             blank = False
-        else:
+        elif m.group() != PAGE_BREAK:  # the empty stretch before a page break is no blank line
             blank = True
         if m.group() == PAGE_BREAK:
-            page, blank = page + 1, True
+            page += 1
         pos = m.end()
     return lines
 
