@@ -24,6 +24,7 @@ from schemas.numerals import halfwidth, is_chinese, parse_number, scale
 from schemas.report import Metric
 from schemas.rules import lexicon as lx
 from schemas.rules.categories import classify_layers
+from schemas.rules.tables import TableIndex
 from schemas.taxonomy import match_canonical
 
 READ_KINDS = frozenset({"opening", "achievements", "problems"})
@@ -122,6 +123,7 @@ class Doc:
         self.shield_starts = [s for s, _ in shields]
         self.shield_ends = [e for _, e in shields]
         self.headings = [self._headings(rx) for rx in HEADING_RES]
+        self.tables = TableIndex(text)
 
     def _headings(self, rx: re.Pattern[str]) -> tuple[list[int], list[str]]:
         starts = [m.start() for m in rx.finditer(self.flat)]
@@ -682,7 +684,8 @@ def _range_metrics(doc: Doc, lo: int, hi: int) -> list[Metric]:
         tail_vp = tail_verb_phrase(doc.flat, same[-1], span)
         for k, q in enumerate(same):
             prev, nxt = (same[k - 1] if k else None), (same[k + 1] if k + 1 < len(same) else None)
-            name = namer.name(q, prev, nxt, span, tail_vp) or doc.text[span[0]:span[1]][:16]
+            named = namer.name(q, prev, nxt, span, tail_vp)
+            name = doc.tables.name(q.num_start) or named or doc.text[span[0]:span[1]][:16]
             result.append(_metric(doc, q, span, name))
     return result
 

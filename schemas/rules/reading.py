@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from statistics import quantiles
 
 from schemas.rules.headings import MARKER_RE, Marker, marker_of
+from schemas.rules.layout import admits_problems
 
 LINE_BREAK = re.compile(r"[\n\r\f\v\u2028\u2029\x85]")
 PAGE_BREAK = "\f"
@@ -247,7 +248,7 @@ def starts_unit(head: str) -> bool:
 
 FIELD_LABEL = re.compile(
     r"[\[【(（]?\s*(?P<label>索\s*引\s*号|发布机构|发文机关|成文日期|发布日期|发布时间|生成日期|发文字号|文\s*号|主题分类|"
-    r"公文时效|有效性|信息来源|来\s*源|原文链接|原文地址|标\s*题|名\s*称|浏览次数|访问次数|阅读次数|点击(?:次数|数|量)|"
+    r"公文时效|有效性|信息来源|来\s*源|原文链接|原文地址|标\s*题|名\s*称|浏览(?:次数|量)|访问(?:次数|量)|阅读(?:次数|量)|点击(?:次数|数|量)|"
     r"字\s*号|作\s*者|责任编辑|主办单位|承办单位|协办单位|网站标识码|技术支持|联系电话|联系方式|地\s*址|邮\s*编|版权所有)"
     r"\s*(?:[\]】)）]\s*[:：]?|[:：])"
 )
@@ -257,20 +258,22 @@ DATE_VALUE = r"\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d
 ORG_VALUE = (r"\s*(?:本网|本站|[\u4e00-\u9fff（）()]{2,30}?(?:人民政府办公室|人民政府办公厅|人民政府|政府|办公室|办公厅"
              r"|委员会|常委会|局|厅|委|院|中心|署|网))")
 FIELD_VALUES = {
-    "date": re.compile(DATE_VALUE), "count": re.compile(r"\s*\d*\s*次?"), "org": re.compile(ORG_VALUE),
-    "url": re.compile(r"\s*https?://[!-~]+"), "code": re.compile(r"\s*[0-9A-Za-z/\-]+"),
+    "date": re.compile(DATE_VALUE), "count": re.compile(r"\s*(?:\d+(?![\d年月日.]))?\s*次?"),
+    "org": re.compile(ORG_VALUE), "url": re.compile(r"\s*https?://[!-~]+"), "code": re.compile(r"\s*[0-9A-Za-z/\-]+"),
 }
 LABEL_VALUE = {
     "发布日期": "date", "发布时间": "date", "成文日期": "date", "生成日期": "date", "浏览次数": "count",
-    "访问次数": "count", "阅读次数": "count", "点击次数": "count", "点击数": "count", "点击量": "count",
+    "访问次数": "count", "阅读次数": "count", "浏览量": "count", "访问量": "count", "阅读量": "count",
+    "点击次数": "count", "点击数": "count", "点击量": "count",
     "发布机构": "org", "发文机关": "org", "信息来源": "org", "来源": "org", "主办单位": "org", "承办单位": "org",
     "协办单位": "org", "原文链接": "url", "原文地址": "url", "索引号": "code", "网站标识码": "code",
 }
 STANDALONE = re.compile(
     r"[\[【]?字体[:：]?\s*[\[【]?\s*大\s*中\s*小\s*[\]】]*|分享到[:：]?|打印本页|打印页面|关闭窗口|关闭本页|返回顶部|"
     r"扫一扫在手机(?:上)?打开当前页|上一篇[:：]?|下一篇[:：]?|相关链接|(?:[\u4e00-\u9fff]{1,2}\s*)?ICP备\s*\d+号(?:-\d+)?|"
-    r"[\u4e00-\u9fff]公网安备\s*\d+号"
+    r"[\u4e00-\u9fff]公网安备\s*\d+号|本站支持IPv6访问|建议使用[^。，]{0,24}?(?:分辨率|浏览器)(?:浏览|访问)?|共\d+条|每页\d+条"
 )
+BULLET = re.compile(r"(?<=\S)\s*[·•●◆■▪►]")
 SEPARATOR_BEFORE = " \t\u3000|｜]】)）"
 TITLE_ENDINGS = ("报告", "总结", "情况", "汇报")
 
@@ -290,7 +293,7 @@ def field_cuts(line: str) -> list[int]:
             cuts.append(value.end())
     for m in STANDALONE.finditer(line):
         cuts += [m.start(), m.end()]
-    return cuts
+    return cuts + [m.start() for m in BULLET.finditer(line)]
 
 
 def weak_label_stands(line: str, pos: int) -> bool:
@@ -323,6 +326,7 @@ SECTION_TITLE_END = re.compile(
     r"(?=(?:19|20)\d{2}年|过去|一年来|今年|近年|我[市县区局省州委]|虽然|但|对照|当前|总体|针对|下一步|下步|全年|同时|一是"
     r"|随着|自|从|在)"
 )
+DECORATION = " \t\u3000#*"
 LEVELS = {"part": 0, "cn": 1, "paren": 2, "num": 3, "paren_num": 4, "circled": 5}
 TOP_STYLES = frozenset({"part", "cn"})
 
@@ -357,7 +361,7 @@ def title_end(line: str, start: int) -> int | None:
 
 
 def opens_unit(line: str, pos: int, marker: Marker, chains: Chains, title_from: int) -> bool:
-    before = line[pos - 1]
+    before = line[:pos].rstrip(DECORATION)[-1:] or "。"  # markdown's ## and ** stand outside the text
     if marker.style in TOP_STYLES:  # top-level headings only in sequence, never a restart mid-text
         in_order = marker.value == chains.expected.get(marker.style, 1)
     else:
@@ -378,7 +382,72 @@ SIGNATURE_TAIL = re.compile(
     r"(?:[（(][^）)]{0,10}[）)])?\s*(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇○零一二三四五六七八九]{4}年"
     r"[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日))"
 )
+SENTENCE_START = re.compile(r"[。！？!?]\s*")
+PLAN_OPENING = re.compile(
+    r"(?:下一步|下步|今后|接下来)[，,]|(?:\d{4}年(?:度)?[，,]\s*)(?:我们|我[市县区局省州委])(?:将|要)")
 CLOSING_WORDS = re.compile(r"(?<=[。！？!?])\s*(?:特此报告|专此报告|以上报告[，,]?请(?:予)?审议)")
+
+
+SALUTATION = re.compile(r"(?:主任、副主任[，,、]\s*)?各位(?:代表|委员|常委|副主任)[：:，,]")
+TITLE_AT_START = re.compile(
+    r"[^。！？!?，,：:；;\n]{4,60}?(?:的报告|情况报告|工作报告|调研报告|年度报告|工作总结|情况的汇报)"
+    r"(?![。，,：:；;》”]|如下|中|显示|指出|提出|要求|精神|的)"
+)
+SUBTITLE = re.compile(r"——\s*\d{4}\s*年")
+
+
+def opening_cuts(line: str) -> list[int]:
+    """A report's title, subtitle (——2024年1月9日在…会议上) and salutation (各位代表：) run into the text
+    that follows them, at the start of a line."""
+    cuts = [m.start() for m in SALUTATION.finditer(line, 0, 200) if m.start() and line[m.start() - 1] not in "。，,"]
+    title = TITLE_AT_START.match(line)
+    if title is not None:
+        cuts.append(title.end())
+        cuts += [m.start() for m in SUBTITLE.finditer(line, title.end(), title.end() + 2)]
+    return cuts
+
+
+def paragraph_cuts(line: str) -> list[int]:
+    """Sentences that open a paragraph of their own in any report: one admitting problems (同时，我们也
+    清醒地看到…存在…问题) or announcing plans (下一步，…)."""
+    cuts = []
+    for m in SENTENCE_START.finditer(line):
+        head = line[m.end(): m.end() + 120]
+        if PLAN_OPENING.match(head) or admits_problems(head):
+            cuts.append(m.end())
+    return cuts
+
+
+CELL_SEPARATOR = re.compile(r"\s*[|｜]\s*")
+VALUE_THEN_WORDS = re.compile(  # atomic: a unit, when there is one, belongs to the figure
+    r"(?>[+＋\-－−]?\d[\d.,，]*\s*(?:万|亿)?\s*(?:%|‰|个百分点|[件个名人次项元户家份条起场期卷宗]{1,2})?)"
+    r"(?![年月日])(?=[\u4e00-\u9fff（(]{2})"
+)
+
+
+COLUMN_WORDS = re.compile(r"(?:同比|环比|比上年|较上年|增幅|增减|(?:19|20)\d{2}年(?:度)?)(?=[\u4e00-\u9fff]{2})")
+FIRST_COLUMN = re.compile(r"(?<=[\u4e00-\u9fff])(?:指标|项目|类别|名称|事项|内容)$")
+
+
+def table_cuts(line: str) -> list[int]:
+    """Rows of a table that lost its line breaks (…| 312件 | +8.3%行政复议受理 | 287件 |…): a cell that
+    holds a figure and then words ends its row there, and so does a header cell (同比) run into the
+    first row's label; the header's first cell (指标) starts a line."""
+    seps = list(CELL_SEPARATOR.finditer(line))
+    if len(seps) < 2:
+        return []
+    first = FIRST_COLUMN.search(line, 0, seps[0].start())
+    cuts = [first.start()] if first else []
+    for sep in seps:
+        column = COLUMN_WORDS.match(line, sep.end())
+        if column is not None:
+            cuts.append(column.end())
+    for before, after in zip(seps, [*seps[1:], None], strict=True):
+        stop = after.start() if after is not None else len(line)
+        value = VALUE_THEN_WORDS.match(line, before.end(), stop)
+        if value is not None and value.end() < stop:
+            cuts.append(value.end())
+    return cuts
 
 
 def closing_cuts(line: str) -> list[int]:
@@ -432,8 +501,9 @@ def read(raw: str) -> Reading:
     reading, chains = Reading(raw), Chains()
     for group in logical_lines(raw):
         line = joined(raw, group)
-        cuts = sorted({c for c in (*field_cuts(line.text), *marker_cuts(line.text, chains), *closing_cuts(line.text))
-                       if 0 < c < len(line.text)})
+        found = (*field_cuts(line.text), *marker_cuts(line.text, chains), *closing_cuts(line.text),
+                 *opening_cuts(line.text), *paragraph_cuts(line.text), *table_cuts(line.text))
+        cuts = sorted({c for c in found if 0 < c < len(line.text)})
         bounds = [0, *cuts, len(line.text)]
         for a, b in itertools.pairwise(bounds):
             piece = line.text[a:b]
