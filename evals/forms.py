@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -57,6 +58,23 @@ def page_footer(fixture: Fixture) -> Callable[[int, int], str]:
     return pick(fixture, styles)
 
 
+ASCII_RUN = re.compile(r"[0-9A-Za-z:.\-/]+$")
+
+
+def wrap(line: str) -> list[str]:
+    """The line in pieces of at most WRAP characters, not breaking a run of Latin letters and digits
+    (a date, a time, a link), as typesetting does not."""
+    pieces = []
+    while len(line) > WRAP:
+        cut = WRAP
+        run = ASCII_RUN.search(line[:WRAP])
+        if run and run.start() > 0 and line[WRAP: WRAP + 1].isascii() and line[WRAP: WRAP + 1].isalnum():
+            cut = run.start()
+        pieces.append(line[:cut])
+        line = line[cut:]
+    return [*pieces, line] if line else pieces
+
+
 def wrapped(fixture: Fixture) -> str:
     """Hard-wrapped at ~40 characters, a page footer between paragraphs every ~36 lines, the title
     repeated as a running header at the top of every later page."""
@@ -64,7 +82,7 @@ def wrapped(fixture: Fixture) -> str:
     for line in lines_of(fixture.source):
         if len(pages[-1]) >= PAGE_LINES:
             pages.append([])
-        pages[-1] += [line[i: i + WRAP] for i in range(0, len(line), WRAP)]
+        pages[-1] += wrap(line)
     footer = page_footer(fixture)
     running = (fixture.gold.get("meta") or {}).get("title")
     out: list[str] = []

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from agent.genre import Part
 from schemas.enums import AdminLevel, DocType
 from schemas.report import ReportMeta
-from schemas.rules import gazetteer
+from schemas.rules import areas, gazetteer
 from schemas.rules.layout import SIGNATURE, compact, is_signature, split_lines
+from schemas.rules.reading import FIELD_LABEL
 
 BODY_KINDS = ("opening", "achievements", "problems", "plans")
 WINDOW = 30_000
@@ -33,7 +34,7 @@ LABELLED = re.compile(
     r"(?P<label>发布机构|发文机关|信息来源|来源|标题|题名|文件名称|名称)\s*[:：]\s*(?P<value>[^\s|｜]{2,80})"
 )
 TITLE_ORG = re.compile(
-    r"^(.{2,30}?(?:人民政府办公室|人民政府办公厅|人民政府|政府|人大常委会|常委会|委员会|办公室|办公厅|局|厅|委|院|署|中心))"
+    r"^(.{2,30}?(?:人民政府办公室|人民政府办公厅|人民政府|政府|人大常委会|常委会|管理委员会|管委会|委员会|办公室|办公厅|局|厅|委|院|署|中心))"
     r"(?=关于|(?:19|20)\d{2}|法治|年度|$)"
 )
 RUN_ON_TITLE = re.compile(
@@ -41,8 +42,8 @@ RUN_ON_TITLE = re.compile(
 )
 NEXT_LABEL = re.compile(r"发布|更新|时间|日期|作者|浏览|字号|点击|阅读|来源")
 UNLISTED = re.compile(r"([\u4e00-\u9fff]{2,4}?[区县市旗])(?=人民政府|政府|人大|关于|法治|(?:19|20)\d{2}|[^\s]{0,4}局)")
-GENERAL_OFFICE = re.compile(r"(人民政府|政府)(?:办公室|办公厅)$")  # posts for the government itself
-GOVERNMENT = re.compile(r"(?:人民政府|政府)$")
+GENERAL_OFFICE = re.compile(r"(人民政府|政府|管理委员会|管委会)(?:办公室|办公厅)$")  # posts for the government itself
+GOVERNMENT = re.compile(r"(?:人民政府|政府|管理委员会|管委会)$")  # a zone's 管委会 governs it
 CONGRESS = re.compile(r"人大常委会|人民代表大会常务委员会|人大")
 SURVEY = re.compile(r"调研报告|调研情况|视察报告|视察情况|执法检查|检查报告|审议意见")
 SURVEY_OPENING = re.compile(r"调研|视察|执法检查")
@@ -63,6 +64,7 @@ class Sources:
     closing: str
     body: str
     has_body: bool
+    fields: dict[str, str]  # labelled fields of the page's header and footer (发布日期 → 2023-03-31)
 
 
 def gather(text: str, parts: list[Part]) -> Sources:
@@ -73,11 +75,32 @@ def gather(text: str, parts: list[Part]) -> Sources:
     body_start = body_parts[0].start if body_parts else len(text)
     counted = [p for p in parts if p.kind in ("opening", "achievements", "problems")]
     body = "\n".join(text[p.start: min(p.end, p.start + WINDOW)] for p in counted)[:WINDOW]
-    title = "".join(line.text for line in split_lines(joined("title")))
+    title = unlabelled("".join(line.text for line in split_lines(joined("title"))).strip(DECORATION))
+    frame = joined("header", "footer")
     return Sources(
-        joined("header", "footer"), subheader(text, parts), title, joined("opening")[:2000], joined("closing"),
-        body or text[body_start: body_start + WINDOW], bool(body_parts),
+        frame, subheader(text, parts), title, joined("opening")[:2000], joined("closing"),
+        body or text[body_start: body_start + WINDOW], bool(body_parts), fields_of(frame + "\n" + joined("closing")),
     )
+
+
+DECORATION = "#*【】[] \u3000"
+
+
+def unlabelled(line: str) -> str:
+    """A line without the field label it may start with (名　　称：…, 标题：…)."""
+    m = FIELD_LABEL.match(line)
+    return line[m.end():].strip() if m else line
+
+
+def fields_of(block: str) -> dict[str, str]:
+    """Labelled fields, one per line as the reading puts them: label (spaces removed) → value."""
+    found: dict[str, str] = {}
+    for line in split_lines(block):
+        m = FIELD_LABEL.match(line.text)
+        value = line.text[m.end():].strip(" |｜\u3000") if m else ""
+        if m and value:
+            found.setdefault(compact(m["label"]), value)
+    return found
 
 
 def subheader(text: str, parts: list[Part]) -> str:
@@ -90,12 +113,16 @@ def subheader(text: str, parts: list[Part]) -> str:
 
 # ---------------------------------------------------------------- title and dates
 
+TITLE_FIELDS = ("标题", "题名", "文件名称", "名称")
+
+
 def find_title(src: Sources) -> str | None:
+    """The title line, else a labelled title of the page's header (名称：…), else a title run into the text."""
     if src.title:
-        return page_title(src.title.strip("#*【】[] "))
-    for m in LABELLED.finditer(src.header):
-        if m["label"] in ("标题", "题名", "文件名称", "名称") and len(m["value"]) >= 6:
-            return m["value"]
+        return page_title(src.title)
+    labelled = next((src.fields[k] for k in TITLE_FIELDS if len(src.fields.get(k, "")) >= 6), None)
+    if labelled:
+        return labelled
     run_on = RUN_ON_TITLE.match(src.opening or src.body)  # text that lost its line breaks: 标题发布时间：…
     return run_on["title"] if run_on else None
 
@@ -132,9 +159,16 @@ def first_date(s: str) -> str | None:
     return None
 
 
+PAGE_DATE_FIELDS = ("发布日期", "发布时间", "成文日期", "生成日期")
+
+
 def published_date(src: Sources) -> str | None:
     """The page's publication date (发布日期 before 成文日期 and other labelled dates), else a date right
     below the title, else the signature's."""
+    for name in PAGE_DATE_FIELDS:
+        found = DATE.match(src.fields.get(name, ""))
+        if found:
+            return iso(*found.groups())
     page = src.header or (src.opening or src.body)[:300]  # text that lost its line breaks keeps its header
     labelled = [(m["label"] != "发布", DATE.match(page, m.end())) for m in LABELLED_DATE.finditer(page)]
     dated = sorted((rank, i, found) for i, (rank, found) in enumerate(labelled) if found)
@@ -194,6 +228,7 @@ class Region:
     written: str | None  # as written, anonymised or not (for composing the issuer)
     place: gazetteer.Place | None
     province: str | None
+    area: areas.Area | None = None  # a functional area (新区, 开发区, 综合实验区) outside the divisions
 
 
 Found = tuple[str, str, str | None]  # (name or "" when anonymised, as written, the parent named before it)
@@ -201,12 +236,16 @@ Found = tuple[str, str, str | None]  # (name or "" when anonymised, as written, 
 
 def leading_place(s: str) -> Found | None:
     """The first run of place names in `s` (广州市从化区 → 从化区, parent 广州市); an anonymised place
-    (XX市 → ("", XX市)) when that comes first; a division missing from the gazetteer (a new district)
-    when the title or the issuing body starts with it."""
+    (XX市 → ("", XX市)) when that comes first; a functional area (贵安新区) when it comes first or runs on
+    from the places before it (长春经济技术开发区); a division missing from the gazetteer (a new
+    district) when the title or the issuing body starts with it."""
     anon = ANON.search(s)
     found = gazetteer.mentions(s)
     if anon and (not found or anon.start() < found[0][0]):
         return "", anon.group(), None
+    area = leading_area(s, found)
+    if area is not None:
+        return area
     chain = found[:1]
     for item in found[1:]:
         if item[0] != chain[-1][1]:
@@ -219,6 +258,25 @@ def leading_place(s: str) -> Found | None:
     if not chain:
         return None
     return chain[-1][2], chain[-1][2], chain[-2][2] if len(chain) > 1 else None
+
+
+def leading_area(s: str, found: list[tuple[int, int, str]]) -> Found | None:
+    """A functional area named before any division, or holding the first division's name in its own."""
+    named = areas.find_areas(s)
+    if not named:
+        return None
+    start, _, _, written = named[0]
+    return (written, written, None) if not found or start <= chain_end(found) else None
+
+
+def chain_end(found: list[tuple[int, int, str]]) -> int:
+    """Where the run of adjacent place names that starts the text ends (吉林省长春市 …)."""
+    end = found[0][1]
+    for a, b, _ in found[1:]:
+        if a != end:
+            break
+        end = b
+    return end
 
 
 def is_name(candidate: str) -> bool:
@@ -266,6 +324,9 @@ def make_region(found: Found, src: Sources) -> Region:
     name, written, parent = found
     if not name:
         return Region(None, written, None, None)
+    area = next((a for _, _, a, w in areas.find_areas(name) if w == name), None)
+    if area is not None:
+        return Region(name, written, None, area.province, area)
     context = {n for _, _, n in gazetteer.mentions(src.title + src.body + src.closing)}
     place = gazetteer.resolve(name, context)
     if place is not None:
@@ -278,6 +339,9 @@ def admin_level(region: Region, doc_type: DocType | None, src: Sources) -> Admin
         return AdminLevel.department
     if region.place is not None:
         return AdminLevel(region.place.level)
+    if region.area is not None:  # a zone under a city ranks with its counties, one under a province with its cities
+        municipal = region.area.province.endswith("市")
+        return AdminLevel.county if region.area.prefecture or municipal else AdminLevel.prefecture
     written = region.written or ""
     if written.endswith(("省", "自治区")):
         return AdminLevel.province
@@ -313,6 +377,10 @@ def title_org(title: str) -> str | None:
 
 
 def header_org(src: Sources) -> str | None:
+    for label in ("发布机构", "发文机关", "信息来源", "来源"):
+        value = NEXT_LABEL.split(src.fields.get(label, ""), maxsplit=1)[0]
+        if SIGNATURE.fullmatch(value) and not value.startswith(("本网", "本站")):
+            return GENERAL_OFFICE.sub(r"\1", value)
     for label in ("发布机构", "发文机关", "信息来源", "来源"):
         for m in LABELLED.finditer(src.header):
             value = NEXT_LABEL.split(m["value"], maxsplit=1)[0]

@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from statistics import quantiles
 
+from schemas.rules import areas, gazetteer
 from schemas.rules.headings import MARKER_RE, Marker, marker_of
 from schemas.rules.layout import admits_problems
 
@@ -229,6 +230,8 @@ def prose_cut(line: str) -> bool:
     heading or a field)."""
     if closed(line) or DATE_TAIL.search(line) or len(CJK.findall(line)) < 0.3 * len(line):
         return False
+    if len(BREADCRUMB_STEP.findall(line)) >= 2 or "|" in line or "｜" in line:
+        return False
     return not (FIELD_LABEL.match(line) or STANDALONE.search(line))
 
 
@@ -258,7 +261,7 @@ DATE_VALUE = r"\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d
 ORG_VALUE = (r"\s*(?:本网|本站|[\u4e00-\u9fff（）()]{2,30}?(?:人民政府办公室|人民政府办公厅|人民政府|政府|办公室|办公厅"
              r"|委员会|常委会|局|厅|委|院|中心|署|网))")
 FIELD_VALUES = {
-    "date": re.compile(DATE_VALUE), "count": re.compile(r"\s*(?:\d+(?![\d年月日.]))?\s*次?"),
+    "date": re.compile(DATE_VALUE), "count": re.compile(r"\s*(?:\d[\d,，]*(?![\d年月日.]))?\s*次?"),
     "org": re.compile(ORG_VALUE), "url": re.compile(r"\s*https?://[!-~]+"), "code": re.compile(r"\s*[0-9A-Za-z/\-]+"),
 }
 LABEL_VALUE = {
@@ -271,7 +274,7 @@ LABEL_VALUE = {
 STANDALONE = re.compile(
     r"[\[【]?字体[:：]?\s*[\[【]?\s*大\s*中\s*小\s*[\]】]*|分享到[:：]?|打印本页|打印页面|关闭窗口|关闭本页|返回顶部|"
     r"扫一扫在手机(?:上)?打开当前页|上一篇[:：]?|下一篇[:：]?|相关链接|(?:[\u4e00-\u9fff]{1,2}\s*)?ICP备\s*\d+号(?:-\d+)?|"
-    r"[\u4e00-\u9fff]公网安备\s*\d+号|本站支持IPv6访问|建议使用[^。，]{0,24}?(?:分辨率|浏览器)(?:浏览|访问)?|共\d+条|每页\d+条"
+    r"[\u4e00-\u9fff]公网安备\s*\d+号|[【\[]\s*(?:打印|关闭|收藏|返回)[^】\]]{0,4}[】\]]|本站支持IPv6访问|建议使用[^。，]{0,24}?(?:分辨率|浏览器)(?:浏览|访问)?|共\d+条|每页\d+条"
 )
 BULLET = re.compile(r"(?<=\S)\s*[·•●◆■▪►]")
 SEPARATOR_BEFORE = " \t\u3000|｜]】)）"
@@ -284,7 +287,8 @@ def field_cuts(line: str) -> list[int]:
     cuts = []
     for m in FIELD_LABEL.finditer(line):
         label = compact(m["label"])
-        if not (label in STRONG_LABELS or weak_label_stands(line, m.start())):
+        spaced = label != m["label"]  # 名　　称, 文　　号: a label set out as one
+        if not (label in STRONG_LABELS or spaced or weak_label_stands(line, m.start("label"))):
             continue
         cuts.append(m.start())
         shape = FIELD_VALUES.get(LABEL_VALUE.get(label, ""))
@@ -390,21 +394,39 @@ CLOSING_WORDS = re.compile(r"(?<=[。！？!?])\s*(?:特此报告|专此报告|�
 
 SALUTATION = re.compile(r"(?:主任、副主任[，,、]\s*)?各位(?:代表|委员|常委|副主任)[：:，,]")
 TITLE_AT_START = re.compile(
-    r"[^。！？!?，,：:；;\n]{4,60}?(?:的报告|情况报告|工作报告|调研报告|年度报告|工作总结|情况的汇报)"
+    r"[^。！？!?，,：:；;\n]{2,60}?(?:的报告|情况报告|工作报告|调研报告|年度报告|工作总结|情况的汇报)"
     r"(?![。，,：:；;》”]|如下|中|显示|指出|提出|要求|精神|的)"
 )
 SUBTITLE = re.compile(r"——\s*\d{4}\s*年")
 
 
-def opening_cuts(line: str) -> list[int]:
+BREADCRUMB_STEP = re.compile(r"\s*[>»›]\s*")
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]\s*\d{1,4}\s*号")
+RED_HEAD = re.compile(r"(?:人民政府|政府|办公室|办公厅|委员会|局)文件")
+
+
+def opening_cuts(line: str, starts: list[int]) -> list[int]:
     """A report's title, subtitle (——2024年1月9日在…会议上) and salutation (各位代表：) run into the text
-    that follows them, at the start of a line."""
+    that follows them, where a line (or a stretch cut from it) starts; a title run on after a breadcrumb's
+    last step (…> 年度报告长沙市司法局2024年度…报告) starts where its place name does."""
     cuts = [m.start() for m in SALUTATION.finditer(line, 0, 200) if m.start() and line[m.start() - 1] not in "。，,"]
-    title = TITLE_AT_START.match(line)
-    if title is not None:
-        cuts.append(title.end())
-        cuts += [m.start() for m in SUBTITLE.finditer(line, title.end(), title.end() + 2)]
+    heads = [*DOC_NUMBER.finditer(line, 0, 300), *RED_HEAD.finditer(line, 0, 100)]
+    cuts += [c for m in heads for c in (m.start(), m.end())] if len(line) > 60 else []
+    for start in [*starts, *breadcrumb_titles(line), *(m.end() for m in heads)]:
+        title = TITLE_AT_START.match(line, start)
+        if title is not None:
+            cuts += [start, title.end(), *(m.start() for m in SUBTITLE.finditer(line, title.end(), title.end() + 2))]
     return cuts
+
+
+def breadcrumb_titles(line: str) -> list[int]:
+    """Where a place name starts inside a breadcrumb's last step (the title that a crawler ran on)."""
+    steps = list(BREADCRUMB_STEP.finditer(line))
+    if len(steps) < 2:
+        return []
+    last = steps[-1].end()
+    named = [a for a, _, _ in gazetteer.mentions(line, last)] + [a for a, _, _, _ in areas.find_areas(line[last:])]
+    return [min(a if a >= last else a + last for a in named)] if named else []
 
 
 def paragraph_cuts(line: str) -> list[int]:
@@ -448,6 +470,16 @@ def table_cuts(line: str) -> list[int]:
         if value is not None and value.end() < stop:
             cuts.append(value.end())
     return cuts
+
+
+INLINE_PAGE_NUMBER = re.compile(
+    r"[—－–―]\s*\d{1,3}\s*[—－–―]|(?<=\s)-\s\d{1,3}\s-(?=\s)|第\s*\d{1,3}\s*页\s*共\s*\d{1,3}\s*页")
+PUBLICITY_NOTE = re.compile(r"[(（](?:此件|本件)[^)）]{0,12}[)）]")
+
+
+def furniture_cuts(line: str) -> list[int]:
+    """Page numbers and publicity notes (（此件公开发布）) inside a line (a PDF's text on one line)."""
+    return [c for rx in (INLINE_PAGE_NUMBER, PUBLICITY_NOTE) for m in rx.finditer(line) for c in m.span()]
 
 
 def closing_cuts(line: str) -> list[int]:
@@ -501,14 +533,15 @@ def read(raw: str) -> Reading:
     reading, chains = Reading(raw), Chains()
     for group in logical_lines(raw):
         line = joined(raw, group)
-        found = (*field_cuts(line.text), *marker_cuts(line.text, chains), *closing_cuts(line.text),
-                 *opening_cuts(line.text), *paragraph_cuts(line.text), *table_cuts(line.text))
+        found = [*field_cuts(line.text), *marker_cuts(line.text, chains), *closing_cuts(line.text),
+                 *paragraph_cuts(line.text), *table_cuts(line.text), *furniture_cuts(line.text)]
+        found += opening_cuts(line.text, [0, *found])
         cuts = sorted({c for c in found if 0 < c < len(line.text)})
         bounds = [0, *cuts, len(line.text)]
         for a, b in itertools.pairwise(bounds):
             piece = line.text[a:b]
             lead, trail = len(piece) - len(piece.lstrip()), len(piece) - len(piece.rstrip())
-            if b - trail > a + lead:
+            if b - trail > a + lead and not is_page_number(piece):
                 append(reading, line, a + lead, b - trail)
     return reading
 
