@@ -2,9 +2,11 @@
 the extraction.
 
 An item is keyed by its index in the extraction plus a stable hash of it as extracted (an added item: no
-index, a hash of it as added). Corrections apply in order to the latest successful extraction they were
-made on: `reject` removes an item (`accept` restores it), `edit` changes fields, `add` appends an item,
-`set` changes fields of a flat record, `reviewed` marks the document reviewed.
+index, a hash of it as added). Corrections apply in order to the document's latest successful extraction:
+`reject` removes an item (`accept` restores it), `edit` changes fields, `add` appends an item, `set` changes
+fields of a flat record, `reviewed` marks the document reviewed. Corrections made on an earlier extraction
+carry over to a new one: item corrections to the identical item (same hash), if there is one; additions
+unless the new extraction holds the identical item; flat fields always; the `reviewed` mark never.
 """
 
 import copy
@@ -96,6 +98,17 @@ def prepare(store: Store, schema: ReviewSchema) -> None:
     store.migrate_set(NAMESPACE, MIGRATIONS)
     for task in schema.tasks:
         store.db.execute(view_sql(task, table_columns(store, task.name)))
+    refresh_stale(store, schema)
+
+
+def refresh_stale(store: Store, schema: ReviewSchema) -> None:
+    """Corrected results for documents extracted again since their last correction (carried-over corrections)."""
+    _, stale = store.query(
+        "SELECT DISTINCT c.doc_id FROM corrections c JOIN latest_extractions e USING (doc_id)"
+        " LEFT JOIN reviewed_results r ON r.extraction_id = e.extraction_id WHERE r.extraction_id IS NULL")
+    for (doc_id,) in stale:
+        with store.transaction():
+            save_result(store, load_state(store, schema, doc_id))
 
 
 def has_review_tables(store: Store) -> bool:
@@ -144,17 +157,16 @@ def load_state(store: Store, schema: ReviewSchema, doc_id: str) -> ReviewState:
                                                                                                 or [])]
         else:
             state.records[task.name] = dict(result.get(task.name) or {})
-    for row in stored_corrections(store, extraction_id):
+    for row in stored_corrections(store, doc_id):
         apply(state, row)
         state.corrections.append(row)
     return state
 
 
-def stored_corrections(store: Store, extraction_id: int) -> list[dict[str, Any]]:
+def stored_corrections(store: Store, doc_id: str) -> list[dict[str, Any]]:
     if not has_review_tables(store):
         return []
-    columns, rows = store.query("SELECT * FROM corrections WHERE extraction_id = ? ORDER BY correction_id",
-                                [extraction_id])
+    columns, rows = store.query("SELECT * FROM corrections WHERE doc_id = ? ORDER BY correction_id", [doc_id])
     found = [dict(zip(columns, r)) for r in rows]
     for row in found:
         row["old_value"], row["new_value"] = (json.loads(row[k]) if row[k] else None
@@ -165,15 +177,18 @@ def stored_corrections(store: Store, extraction_id: int) -> list[dict[str, Any]]
 def apply(state: ReviewState, c: dict[str, Any]) -> None:
     """One stored correction applied to the state (a correction of an item no longer there is skipped)."""
     action, task = c["action"], c["task"]
+    carried = c["extraction_id"] != state.extraction_id
+    entries = state.items.get(task, [])
     if action == "reviewed":
-        state.reviewed_at = c["created_at"]
+        state.reviewed_at = state.reviewed_at if carried else c["created_at"]
     elif action == "set":
         state.records.setdefault(task, {}).update(c["new_value"] or {})
     elif action == "add":
-        state.items.setdefault(task, []).append(Entry(None, c["item_hash"], dict(c["new_value"])))
+        if not (carried and any(e.item == c["new_value"] for e in entries)):
+            entries.append(Entry(None, c["item_hash"], dict(c["new_value"])))
     else:
         key = f"{'' if c['item_idx'] is None else c['item_idx']}:{c['item_hash']}"
-        entry = next((e for e in state.items.get(task, []) if e.key == key), None)
+        entry = next((e for e in entries if (e.hash == c["item_hash"] if carried else e.key == key)), None)
         if entry is not None:
             change_entry(entry, action, c["new_value"])
 

@@ -34,8 +34,7 @@ def export_queries(store: Store, schema: ReviewSchema, all_runs: bool) -> list[t
         queries.append((task.name, f"SELECT t.* FROM {task.name} t JOIN {runs} e USING (extraction_id)"
                                    " ORDER BY t.doc_id, t.extraction_id, t.idx"))
     if has_review_tables(store):
-        where = "" if all_runs else " WHERE extraction_id IN (SELECT extraction_id FROM latest_extractions)"
-        queries.append(("corrections", f"SELECT * FROM corrections{where} ORDER BY correction_id"))
+        queries.append(("corrections", "SELECT * FROM corrections ORDER BY correction_id"))
         if not all_runs and has_views(store, schema):
             queries += [(f"reviewed_{t.name}", f"SELECT * FROM reviewed_{t.name} ORDER BY ALL") for t in schema.tasks]
     return queries

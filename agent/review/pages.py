@@ -92,7 +92,7 @@ def list_columns(schema: ReviewSchema) -> str:
     return ", ".join([
         "e.doc_id", "(SELECT p.path FROM document_paths p WHERE p.doc_id = e.doc_id ORDER BY p.seen_at, p.path"
         " LIMIT 1) AS path", *flat, "e.backend", "e.model", *counts,
-        "(SELECT count(*) FROM corrections c WHERE c.extraction_id = e.extraction_id AND c.action <> 'reviewed')"
+        "(SELECT count(*) FROM corrections c WHERE c.doc_id = e.doc_id AND c.action <> 'reviewed')"
         " AS corrections", "s.reviewed_at"])
 
 
