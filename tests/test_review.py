@@ -24,9 +24,9 @@ from agent.review.app import create_app
 from agent.review.corrections import reviewed_result
 from agent.review.fields import ReviewSchema, field_specs, item_model
 from agent.store import Store
-from conftest import SAMPLES
 from evals.fakellm import FakeLLM
 
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 ADDED = "在18个镇乡街道成立派出机构"
 
 
@@ -103,7 +103,8 @@ def four_corrections(s: Session, doc_id: str) -> tuple[int, int]:
     text = s.store.query("SELECT text FROM documents WHERE doc_id = ?", [doc_id])[1][0][0]
     start = text.index(ADDED)
     assert s.post(doc_id, action="reject", task="metrics", key=key(s.store, doc_id, "metrics", 0)).status_code == 200
-    edit = s.post(doc_id, action="edit", task="metrics", key=key(s.store, doc_id, "metrics", 1), values={"value": "391"})
+    edit = s.post(doc_id, action="edit", task="metrics", key=key(s.store, doc_id, "metrics", 1),
+                  values={"value": "391"})
     assert edit.status_code == 200, edit.text
     added = s.post(doc_id, action="add", task="metrics", start=start, end=start + len(ADDED),
                    values={"name": "派出机构数", "value": "18", "unit": "个", "qualifier": "exact",
