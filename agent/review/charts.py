@@ -45,9 +45,10 @@ def svg(width: int, height: int, body: list[str], title: str) -> str:
 
 @dataclass(frozen=True)
 class Axis:
-    """A value axis from 0 to a round top, mapped onto [bottom, top] pixels."""
+    """A value axis from 0 up in round steps, mapped onto [bottom, top] pixels."""
 
-    top_value: float
+    step: float
+    steps: int
     bottom_px: float
     top_px: float
 
@@ -55,13 +56,17 @@ class Axis:
     def fit(cls, values: list[float], bottom_px: float, top_px: float) -> "Axis":
         peak = max([0.0, *values]) or 1.0
         step = nice_step(peak / 4)
-        return cls(step * max(1, -(-peak // step)), bottom_px, top_px)
+        return cls(step, max(1, math.ceil(peak / step)), bottom_px, top_px)
+
+    @property
+    def top_value(self) -> float:
+        return self.step * self.steps
 
     def px(self, value: float) -> float:
         return self.bottom_px - (self.bottom_px - self.top_px) * max(value, 0) / self.top_value
 
     def ticks(self) -> list[float]:
-        return [self.top_value * k / 4 for k in range(5)]
+        return [self.step * k for k in range(self.steps + 1)]
 
 
 def nice_step(raw: float) -> float:
@@ -91,21 +96,24 @@ def legend(names: list[str], x: float, y: float) -> list[str]:
 
 
 def grouped_bars(title: str, groups: list[str], series: list[str], values: dict[tuple[str, str], float]) -> str:
-    """Bars of each series side by side in each group (e.g. regions within years)."""
+    """Bars of each series side by side in each group (e.g. regions within years), coloured by series."""
     if not values:
         return empty(title)
-    slot = max(18.0, 24.0 * len(series))
-    width, left, height = int(80 + slot * len(groups) + 24 * len(groups) + 200), 70, 300
-    axis = Axis.fit(list(values.values()), 250, 30)
-    body = [text(left, 18, title, 14, extra=' font-weight="600"'), *grid(axis, left, width - 200)]
-    for g, group in enumerate(groups):
-        x0 = left + 12 + g * (slot + 24)
-        body.append(text(x0 + slot / 2, 268, short(group), 12, "middle"))
-        for s, name in enumerate(series):
-            if (group, name) in values:
-                body += bar(x0 + s * slot / len(series), slot / len(series) - 2, axis, values[(group, name)],
-                            PALETTE[s % len(PALETTE)], f"{name} / {group}")
-    body += legend(series, width - 180, 34)
+    width_bar = 34.0
+    slots = [[s for s in series if (g, s) in values] for g in groups]
+    left, height = 70, 320
+    spans = [max(1, len(present)) * width_bar + 30 for present in slots]
+    width = int(left + sum(spans) + 40 + 200)
+    axis = Axis.fit(list(values.values()), 270, 40)
+    body = [text(10, 20, title, 14, extra=' font-weight="600"'), *grid(axis, left, width - 220)]
+    x0 = left + 15
+    for group, present, span in zip(groups, slots, spans):
+        body.append(text(x0 + (span - 30) / 2, 290, short(group), 12, "middle"))
+        for k, name in enumerate(present):
+            colour = PALETTE[series.index(name) % len(PALETTE)]
+            body += bar(x0 + k * width_bar, width_bar - 4, axis, values[(group, name)], colour, f"{name} / {group}")
+        x0 += span
+    body += legend(series, width - 200, 44)
     return svg(width, height, body, title)
 
 
@@ -138,8 +146,8 @@ def lines(title: str, xs: list[str], series: dict[str, list[float | None]]) -> s
     """One line per series over ordered x labels (e.g. scores over eval runs)."""
     if not xs or not series:
         return empty(title)
-    left, width, height = 60, max(420, 80 + 70 * len(xs) + 200), 280
-    axis = Axis(1.0, 230, 30) if all(v is None or 0 <= v <= 1 for s in series.values() for v in s) else Axis.fit(
+    left, width, height = 60, max(560, 80 + 90 * len(xs) + 200), 280
+    axis = Axis(0.25, 4, 230, 30) if all(v is None or 0 <= v <= 1 for s in series.values() for v in s) else Axis.fit(
         [v for s in series.values() for v in s if v is not None], 230, 30)
     step = (width - 200 - left - 30) / max(1, len(xs) - 1)
     body = [text(left, 18, title, 14, extra=' font-weight="600"'), *grid(axis, left, width - 200)]
