@@ -170,7 +170,8 @@ def document_page(review: Review, request: Request) -> Response:
     _, paths = review.store.query("SELECT path FROM document_paths WHERE doc_id = ? ORDER BY seen_at, path",
                                   [state.doc_id])
     return render(review, request, "doc.html", state=state, views=views, segments=pages.segments(state.text, views),
-                  paths=[p for (p,) in paths], records=state.records)
+                  paths=[p for (p,) in paths], records=state.records,
+                  next_doc=pages.next_unreviewed(review.store, state.doc_id))
 
 
 def result_json(review: Review, request: Request) -> Response:

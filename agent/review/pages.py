@@ -51,16 +51,18 @@ def distinct(store: Store, sql: str, params: list[Any] | None = None) -> list[st
 
 
 def list_filters(store: Store, schema: ReviewSchema, given: dict[str, str]) -> list[Filter]:
+    """A select of the values present for short-label fields (and enums), a text box (contains) for others."""
     flat = schema.flat
     if flat is None:
         return []
+    picks = ", ".join(f'list(DISTINCT CAST("{n}" AS VARCHAR) ORDER BY CAST("{n}" AS VARCHAR))[1:{SELECT_LIMIT + 1}]'
+                      for n in flat.names)
+    _, found = store.query(f"SELECT {picks} FROM reviewed_{flat.name}")  # one pass over the results
     out = []
-    for spec in flat.fields:
-        values = distinct(store, f'SELECT DISTINCT CAST("{spec.name}" AS VARCHAR) AS v FROM reviewed_{flat.name}'
-                                 f" ORDER BY v LIMIT {SELECT_LIMIT + 1}")
+    for spec, values in zip(flat.fields, found[0]):
+        values = [str(v) for v in values or [] if v is not None]
         short = len(values) <= SELECT_LIMIT and all(len(v) <= SHORT for v in values)
-        options = [EMPTY, *values] if spec.kind == "enum" or short else []
-        out.append(Filter(spec, given.get(spec.name, ""), options))
+        out.append(Filter(spec, given.get(spec.name, ""), [EMPTY, *values] if spec.kind == "enum" or short else []))
     return out
 
 
@@ -172,6 +174,14 @@ class Segment:
     @property
     def keys(self) -> str:
         return " ".join(f"{m.task}|{m.key}" for m in self.marks)
+
+
+def next_unreviewed(store: Store, doc_id: str) -> str | None:
+    """The first document (in the list's order) not yet marked reviewed, other than this one."""
+    _, found = store.query(
+        "SELECT s.doc_id FROM reviewed_sources s WHERE s.reviewed_at IS NULL AND s.doc_id <> ? ORDER BY"
+        " (SELECT min(p.path) FROM document_paths p WHERE p.doc_id = s.doc_id), s.doc_id LIMIT 1", [doc_id])
+    return str(found[0][0]) if found else None
 
 
 def item_views(state: ReviewState, schema: ReviewSchema) -> dict[str, list[ItemView]]:
