@@ -12,6 +12,7 @@ import typer
 from agent import api
 from agent.errors import FazhiError
 from agent.formatting import FORMATS, render
+from agent.review import register as register_review
 from agent.runs import RunSummary
 
 app = typer.Typer(help="Turn rule-of-law government reports into rows you can query.", no_args_is_help=True,
@@ -187,6 +188,7 @@ def register_eval() -> None:
 
 
 register_eval()
+register_review(app)
 
 if __name__ == "__main__":
     app()

@@ -65,16 +65,21 @@ class Store:
 
     def migrate(self) -> None:
         """Apply every migration not yet applied, engine first, then the genre's, each in a transaction."""
+        for namespace, folder in (("engine", ENGINE_MIGRATIONS), (self.genre.name, self.genre.migrations_dir)):
+            self.migrate_set(namespace, folder)
+
+    def migrate_set(self, namespace: str, folder: Path) -> None:
+        """Apply a client's numbered migrations (`NNN_name.sql` in `folder`) not yet applied in its own
+        `namespace`, in order, each in a transaction, recorded in schema_migrations."""
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (namespace VARCHAR, version INTEGER, name VARCHAR,"
             " applied_at TIMESTAMPTZ DEFAULT current_timestamp, PRIMARY KEY (namespace, version))"
         )
-        for namespace, folder in (("engine", ENGINE_MIGRATIONS), (self.genre.name, self.genre.migrations_dir)):
-            done = {v for (v,) in self.db.execute(
-                "SELECT version FROM schema_migrations WHERE namespace = ?", [namespace]).fetchall()}
-            for version, path in migration_files(folder):
-                if version not in done:
-                    self._apply(namespace, version, path)
+        done = {v for (v,) in self.db.execute(
+            "SELECT version FROM schema_migrations WHERE namespace = ?", [namespace]).fetchall()}
+        for version, path in migration_files(folder):
+            if version not in done:
+                self._apply(namespace, version, path)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -1,0 +1,108 @@
+"""`fazhi review`, `fazhi export` and `fazhi fixtures export`. Heavy imports wait until a command runs."""
+
+import socket
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from agent.errors import FazhiError
+
+F = TypeVar("F", bound=Callable[..., Any])
+Db = Annotated[str | None, typer.Option("--db", help="DuckDB file [default: ./fazhi.duckdb or FAZHI_DB].")]
+
+
+def say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def fails_cleanly(func: F) -> F:
+    """Typed errors become one line on stderr and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except FazhiError as exc:
+            say(f"Error: {exc}")
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@fails_cleanly
+def review(
+    db: Db = None,
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on; keep it local.")] = "127.0.0.1",
+    reviewer: Annotated[str | None, typer.Option(help="Your name, recorded with every correction.")] = None,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
+) -> None:
+    """Review extractions in a local web app: accept, reject, edit and add items; correct metadata."""
+    from agent.review.server import serve
+
+    listener = bind(host, port)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        say(f"Warning: listening on {host}: anyone who can reach it can change the corrections")
+    serve(db, listener, reviewer, open_browser=not no_browser, notify=say)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise FazhiError(f"Cannot listen on {host}:{port} ({exc.strerror}): pass --port OTHER (0 picks a free one)"
+                         ) from None
+    return sock
+
+
+@fails_cleanly
+def export(
+    db: Db = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="parquet, csv or jsonl.")] = "parquet",
+    all_runs: Annotated[bool, typer.Option("--all-runs", help="Every extraction, not only each document's "
+                                                              "latest successful one.")] = False,
+    out: Annotated[Path, typer.Option(help="Folder to write the files into.")] = Path("export"),
+) -> None:
+    """Write reports, each item table and the corrections as Parquet, CSV or JSON lines files."""
+    from agent import api
+    from agent.review.exports import export_tables
+
+    with api.open_store(db) as store:
+        written = export_tables(store, out, fmt, all_runs)
+    for path in written:
+        typer.echo(str(path))
+    say(f"Wrote {len(written)} files to {out}/")
+
+
+@fails_cleanly
+def fixtures_export(
+    folder: Annotated[Path, typer.Argument(help="Folder to write <fixture_id>/source.txt + gold.json into.")],
+    db: Db = None,
+    reviewed_only: Annotated[bool, typer.Option("--reviewed-only", help="Only documents marked reviewed.")] = False,
+) -> None:
+    """Write each document's corrected result as a gold fixture in the contract's shape."""
+    from agent import api
+    from agent.review.exports import export_fixtures
+
+    with api.open_store(db) as store:
+        written = export_fixtures(store, folder, reviewed_only)
+    for path in written:
+        typer.echo(str(path))
+    say(f"Wrote {len(written)} fixtures to {folder}/" + ("" if written or not reviewed_only else
+                                                         " (none is marked reviewed: use `fazhi review`)"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `review`, `export` and `fixtures export` to the `fazhi` command."""
+    app.command("review")(review)
+    app.command("export")(export)
+    fixtures = typer.Typer(help="Labelled fixtures made from reviewed documents.", no_args_is_help=True)
+    fixtures.command("export")(fixtures_export)
+    app.add_typer(fixtures, name="fixtures")
