@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from agent.grounding import normalise_with_map
+from agent.grounding import normalise, normalise_with_map
 from schemas.rules.reading import is_page_number
 
 DOC_RE = re.compile(r"<document>\n(.*)\n</document>", re.S)
@@ -103,11 +103,13 @@ def without_furniture(evidence: str, furniture: tuple[str, ...]) -> str:
 def unique_quote(item: dict[str, Any], source: str) -> str:
     """The item's evidence, lengthened to the left until it occurs once in the source (a careful model
     quotes a repeated clause with enough words to tell which one it means)."""
-    evidence, start = item["evidence"], item.get("start")
-    if start is None or not source or source.count(evidence) < 2:
+    evidence = item["evidence"]
+    flat = normalise(source)
+    if not source or flat.count(normalise(evidence)) < 2:
         return evidence
+    start = source.find(evidence) if item.get("start") is None else item["start"]
     begin = start
-    while begin > 0 and source.count(source[begin: start + len(evidence)]) > 1:
+    while begin > 0 and flat.count(normalise(source[begin: start + len(evidence)])) > 1:
         begin -= 1
     return source[begin: start + len(evidence)]
 
