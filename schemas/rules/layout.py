@@ -73,7 +73,10 @@ PROBLEM_NEG = re.compile(
     r"[^，,。]{0,8}(?:问题|困难|短板|瓶颈|难点|弱项|薄弱)"
     r"|问题导向"
 )
-PLAN_STRONG = re.compile(r"下一步|下步|打算|思路|展望|今后|明年|努力方向|工作重点|重点工作")
+PLAN_STRONG = re.compile(
+    r"下一步|下步|打算|思路|展望|今后|明年|未来|努力方向|工作重点|重点工作|奋斗目标|(?:做好|抓好|推进|实现)(?:19|20)\d{2}年")
+STRONG_ACHIEVE = re.compile(r"回顾|完成情况|工作情况|(?<![新更])(?:成效|进展|成绩)")
+ASPIRATION = re.compile(r"奋力|力争|确保|全力|加快|努力|争取|推动")  # 奋力推动…取得新成效 is a goal
 ACHIEVE_WORDS = re.compile(r"成效|成绩|成果|进展|回顾|情况|做法|亮点|经验|基本|概况")
 PLAN_WEAK = re.compile(r"计划|安排|举措|措施|建议|目标|任务|对策|意见|方向")
 UNNUMBERED = (
@@ -98,6 +101,11 @@ ENUMERATED_PROBLEMS = re.compile(
     r"(?:还|仍|也|依然|仍然|同时)存在着?(?P<list>[^。；;]{8,400}?)等(?:方面的?)?(?:问题|不足|短板|困难|差距)"
     r"|(?:主要是|主要表现[为在]|具体表现[为在])[：:]?(?P<listed>[^。；;]{8,400}?)(?=。|$)"
 )
+HEADING_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+APPENDIX = re.compile(r"附件[一二三四五六七八九十\d]{0,3}(?:[:：](?P<title>.{0,40}))?")
+NOTES = re.compile(r"名词解释|术语|注释|说明")
+DATED_WORK = re.compile(
+    r"(?:19|20)\d{2}年(?:度)?(?:的)?(?:主要|重点)?(?:工作|任务|指标|目标)(?:任务|安排|重点|目标|预期)?")
 ENUMERATION_MIN = 8  # a 、-separated part shorter than this is a list inside one problem
 
 
@@ -266,10 +274,13 @@ def heading_kind(title: str) -> str | None:
 
 
 def unnumbered_kind(s: str) -> str | None:
-    """The kind of a short heading line without numbering (存在的问题, 下一步工作打算)."""
+    """The kind of a short heading line without numbering (存在的问题, 下一步工作打算); "dated" for a
+    year's work (2018年主要工作), which the years around it settle."""
     c = compact(s)
     if len(c) > 30 or c[-1] in "。；;，," or HEAD_RE.match(s) is not None or re.match(rf"[{CN}]是", c):
         return None
+    if DATED_WORK.fullmatch(c):
+        return "dated"
     for kind, pattern in UNNUMBERED:
         if pattern.search(c):
             return kind
@@ -331,16 +342,42 @@ def find_headings(lines: list[Line]) -> list[Heading]:
         numbered = minor_headings(lines)
     raw = [(line, heading_kind(title), title) for line, title in numbered]
     raw += [(line, kind, compact(line.text)) for line, kind in bare]
+    raw += appendices(lines)
     raw.sort(key=lambda h: h[0].start)
     return resolve_kinds(raw)
 
 
+def appendices(lines: list[Line]) -> list[tuple[Line, str | None, str]]:
+    """附件 headings: an appendix of notes (名词解释) is read as the closing; another by its title
+    (2016年民生实事完成情况 reviews, 2017年民生实事项目 plans), given on the line or the next."""
+    found: list[tuple[Line, str | None, str]] = []
+    for k, line in enumerate(lines):
+        m = APPENDIX.fullmatch(compact(line.text))
+        if m is None:
+            continue
+        title = m["title"] or (compact(lines[k + 1].text)[:40] if k + 1 < len(lines) else "")
+        kind = "closing" if NOTES.search(title) else heading_kind(title) or (
+            "dated" if HEADING_YEAR.search(title) else None)
+        found.append((line, kind, title))
+    return found
+
+
 def resolve_kinds(raw: list[tuple[Line, str | None, str]]) -> list[Heading]:
+    """Kinds for the headings that say none: after problems or plans, plans; a heading naming a later
+    year than the first dated heading (一、2016年工作回顾 … 二、2017年主要工作) announces that year's plans."""
     out: list[Heading] = []
-    previous = "achievements"
+    previous, review_year = "achievements", None
     for line, kind, title in raw:
-        if kind is None:
+        year = HEADING_YEAR.search(title)
+        if year and kind in (None, "achievements", "dated"):
+            if review_year is not None and int(year[1]) > review_year:
+                kind = "plans"
+            review_year = review_year or int(year[1])
+        if kind in (None, "dated"):
             kind = "plans" if previous in ("problems", "plans") else "achievements"
+        reviews = STRONG_ACHIEVE.search(title) and not ASPIRATION.search(title)
+        if previous == "plans" and kind == "achievements" and not reviews:
+            kind = "plans"  # once plans begin, only a heading that reviews results returns to them
         combined = kind == "problems" and (PLAN_STRONG.search(title) or PLAN_WEAK.search(title)) is not None
         out.append(Heading(line, kind, combined))
         previous = kind
