@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.backends import LLMBackend, OfflineBackend, Outcome
+from agent.backends import Backend, LLMBackend, OfflineBackend, Outcome
 from agent.cache import AnswerCache
 from agent.documents import Document, Rejected, read_documents
 from agent.errors import ConfigError, FazhiError
 from agent.genre import Genre
 from agent.llm import ModelClient
 from agent.providers import LOCAL_KEY, load_config, resolve_api_key, resolve_profile
-from agent.runs import Backend, Runner, RunSummary
+from agent.runs import Runner, RunSummary
 from agent.store import Store
 
 DEFAULT_GENRE = "schemas.genre:GENRE"
@@ -119,8 +119,7 @@ def extract(
 async def _extract(docs: list[Document], rejected: list[Rejected], options: Options, genre: Genre,
                    backend: Backend, on_start: Callable[[int], None], on_done: Callable[[Outcome], None]) -> RunSummary:
     store = Store(db_path(options), genre)
-    default = backend.client.profile.concurrency if isinstance(backend, LLMBackend) else 1
-    runner = Runner(store, backend, options.concurrency or default)
+    runner = Runner(store, backend, options.concurrency or backend.concurrency)
     summary = runner.start(docs)
     summary.rejected = rejected
     todo = runner.pending(docs, options.force)

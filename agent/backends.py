@@ -1,4 +1,8 @@
-"""Backends turn one document into the genre's result: offline rules, or a model through prompts."""
+"""Backends turn one document into the genre's result: offline rules, or a model through prompts.
+
+Every backend has the shape of `Backend`; what a run needs to store (the result, the calls made and
+their usage) travels in the `Outcome`, so a run never looks inside a backend.
+"""
 
 import asyncio
 import inspect
@@ -6,26 +10,31 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from agent.cache import content_hash
-from agent.calllog import CALL_LABELS, CallRecord
-from agent.chunking import Chunk, chunk
+from agent.calllog import CallRecord, labelled, scope
+from agent.chunking import Chunk, chunk, estimate_tokens, split_chunk
 from agent.documents import Document
-from agent.errors import FazhiError
+from agent.errors import ExtractionError, FazhiError
 from agent.genre import Genre, Layout, Part, Task
 from agent.grounding import SourceIndex, normalise
-from agent.llm import Answer, ModelClient
+from agent.llm import Answer, ModelClient, Truncated
 
 USER_TEMPLATE = "<document>\n{text}\n</document>"
+COMBINED = ("Do all of the tasks above for the text: answer with one JSON object holding each task's key "
+            "({keys}), each as its task says.")
+ANSWER_PER_TEXT = 1.5
+CONTEXT_TEMPLATE = "<context>{context}</context>\n"
 PART_GAP = "\n……\n"
+MIN_SPLIT_CHARS = 400  # an answer cut at the output limit splits its text in two down to this size
 
 
 @dataclass
 class Outcome:
-    """One document's extraction: the result, or the error that stopped it."""
+    """One document's extraction: the result, or the error that stopped it, and the calls it made."""
 
     doc_id: str
     result: BaseModel | None = None
@@ -42,6 +51,22 @@ class Outcome:
         return self.error is None
 
 
+class Backend(Protocol):
+    name: str
+    model: str | None
+    profile_name: str | None
+    base_url: str | None
+    concurrency: int
+
+    def prompt_version(self) -> str: ...
+
+    def cost(self, tokens_in: int, tokens_cached: int, tokens_out: int) -> float: ...
+
+    async def extract(self, doc: Document) -> Outcome: ...
+
+    async def aclose(self) -> None: ...
+
+
 def schema_hash(genre: Genre) -> str:
     return content_hash(genre.result.model_json_schema())[:12]
 
@@ -53,6 +78,7 @@ class OfflineBackend:
     model: str | None = None
     profile_name: str | None = None
     base_url: str | None = None
+    concurrency = 1
 
     def __init__(self, genre: Genre) -> None:
         self.genre = genre
@@ -60,6 +86,9 @@ class OfflineBackend:
     def prompt_version(self) -> str:
         sources = [Path(inspect.getfile(self.genre.offline)), *self.genre.offline_sources]
         return "rules-" + content_hash([p.read_text(encoding="utf-8") for p in sources])[:12]
+
+    def cost(self, tokens_in: int, tokens_cached: int, tokens_out: int) -> float:
+        return 0.0
 
     async def extract(self, doc: Document) -> Outcome:
         started = time.perf_counter()
@@ -84,8 +113,58 @@ def dedupe(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return unique
 
 
+@dataclass(frozen=True)
+class Piece:
+    """What one request sends: stretches of the layout's text, joined by PART_GAP."""
+
+    spans: tuple[tuple[int, int], ...]
+
+    def text(self, layout: Layout) -> str:
+        return PART_GAP.join(layout.text[a:b] for a, b in self.spans)
+
+    def to_layout(self, pos: int) -> int:
+        """The layout offset of the sent text's character at `pos`."""
+        for a, b in self.spans:
+            if pos < b - a:
+                return a + pos
+            pos -= b - a + len(PART_GAP)
+        return self.spans[-1][1]
+
+    def halves(self, layout: Layout) -> tuple["Piece", "Piece"] | None:
+        if len(self.spans) != 1:
+            return None
+        split = split_chunk(layout.text, Chunk(*self.spans[0]))
+        return None if split is None else (Piece(((split[0].start, split[0].end),)),
+                                           Piece(((split[1].start, split[1].end),)))
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One request: the tasks it asks (several when their text fits one request) and what it sends."""
+
+    tasks: tuple[Task, ...]
+    piece: Piece
+    index: int = 0
+    partial: bool = False  # one of several pieces of a task's text: it carries its context
+
+
+@dataclass
+class DocumentRun:
+    """One document on the model path: its layout, its calls, and whether a request has failed (then
+    no new request starts; those in flight finish, and are cached and logged)."""
+
+    doc: Document
+    layout: Layout
+    calls: list[CallRecord] = field(default_factory=list)
+    failed: bool = False
+    answers: list[Answer] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)  # flat tasks' answers
+    items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # item tasks' placed items
+
+
 class LLMBackend:
-    """Prompts a model per task and chunk; grounds every item to offsets in the document."""
+    """Prompts a model for the genre's tasks, several in one request when their text fits; grounds every
+    item to offsets in the document."""
 
     name = "llm"
 
@@ -95,37 +174,87 @@ class LLMBackend:
         self.model = client.profile.model
         self.base_url = client.profile.base_url
         self.profile_name = profile_name
-        self.budget = client.profile.chunk_tokens
+        self.concurrency = client.profile.concurrency
+        self.budget = request_budget(client.profile.chunk_tokens, client.profile.max_tokens)
+        self.prompts = {t.name: self.genre.prompt_text(t) for t in genre.tasks}
+        self.shared = self.genre.prompt_text(None)
 
     def prompt_version(self) -> str:
-        tasks = [[t.name, self.genre.prompt_text(t), t.answer.model_json_schema()] for t in self.genre.tasks]
-        return "prompts-" + content_hash(tasks)[:12]
+        tasks = [[t.name, self.prompts[t.name], t.answer.model_json_schema()] for t in self.genre.tasks]
+        return "prompts-" + content_hash([tasks, COMBINED])[:12]
 
-    def messages(self, task: Task, text: str) -> list[dict[str, str]]:
+    def cost(self, tokens_in: int, tokens_cached: int, tokens_out: int) -> float:
+        return self.client.profile.cost(tokens_in, tokens_cached, tokens_out)
+
+    def system(self, tasks: tuple[Task, ...]) -> str:
+        """The shared instructions, then each task's (one fixed prefix for every request)."""
+        if len(tasks) == 1:
+            return self.prompts[tasks[0].name]
+        sections = [self.prompts[t.name][len(self.shared):].strip() for t in tasks]
+        keys = ", ".join(f'"{t.name}"' for t in tasks)
+        return "\n".join([self.shared, *sections, COMBINED.format(keys=keys)])
+
+    def messages(self, ask: Ask, text: str, context: str = "") -> list[dict[str, str]]:
         """Fixed instructions first, the document last, so providers' prefix caches hit."""
-        return [{"role": "system", "content": self.genre.prompt_text(task)},
-                {"role": "user", "content": USER_TEMPLATE.format(text=text)}]
+        user = (CONTEXT_TEMPLATE.format(context=context) if context else "") + USER_TEMPLATE.format(text=text)
+        return [{"role": "system", "content": self.system(ask.tasks)}, {"role": "user", "content": user}]
 
-    async def ask(self, doc: Document, task: Task, index: int, text: str) -> Answer:
-        CALL_LABELS.set({"doc_id": doc.doc_id, "task": task.name, "chunk": index})
-        return await self.client.ask(self.messages(task, text), task.answer, text)
+    def plan(self, layout: Layout, tasks: tuple[Task, ...] | None = None) -> list[Ask]:
+        """The tasks' texts in one request when they fit the budget; else the task with the most text on
+        its own (in chunks) and the others planned again: fewer, larger requests."""
+        tasks = self.genre.tasks if tasks is None else tasks
+        spans = {t.name: task_spans(layout, t, self.genre.frame) for t in tasks}
+        everything = merged([s for t in tasks for s in spans[t.name]])
+        if len(tasks) == 1 or fits(layout, everything, self.budget):
+            return self.alone(layout, tasks[0]) if len(tasks) == 1 else [Ask(tasks, Piece(tuple(everything)))]
+        largest = max(tasks, key=lambda t: sum(estimate_tokens(layout.text[a:b]) for a, b in spans[t.name]))
+        return [*self.alone(layout, largest), *self.plan(layout, tuple(t for t in tasks if t is not largest))]
 
-    def chunks(self, layout: Layout, task: Task) -> list[Chunk]:
-        return [c for a, b in task_spans(layout, task) for c in chunk(layout.text, a, b, self.budget)]
+    def alone(self, layout: Layout, task: Task) -> list[Ask]:
+        """A task's own requests: its text in chunks (items), or its beginning within the budget."""
+        spans = task_spans(layout, task, self.genre.frame)
+        if not task.chunked:
+            return [Ask((task,), Piece(tuple(trimmed(layout, spans, self.budget))))]
+        pieces = [c for a, b in spans for c in chunk(layout.text, a, b, self.budget)]
+        return [Ask((task,), Piece(((c.start, c.end),)), k, len(pieces) > 1) for k, c in enumerate(pieces)]
 
-    async def run_whole(self, doc: Document, layout: Layout, task: Task) -> tuple[Any, list[Answer]]:
-        text = PART_GAP.join(layout.text[a:b].strip() for a, b in task_spans(layout, task, self.genre.frame))
-        text = text[: self.budget] or layout.text[: self.budget]
-        answer = await self.ask(doc, task, 0, text)
-        return answer.value.model_dump(mode="json"), [answer]
+    async def run_ask(self, run: DocumentRun, ask: Ask) -> None:
+        """One request's answers stored in the run; an answer cut at the output limit asks again for each
+        task on its own, then for each half of its text."""
+        if run.failed:
+            raise ExtractionError("another request of this document failed")
+        text = ask.piece.text(run.layout)
+        parts = {t.name: t.answer for t in ask.tasks}
+        context = run.layout.context(ask.piece.spans[0][0]) if ask.partial else ""
+        try:
+            with labelled(task="+".join(parts), chunk=ask.index):
+                answers = await self.client.ask(self.messages(ask, text, context), parts, text)
+        except Truncated:
+            self.learn_limit(run.layout, ask)
+            await asyncio.gather(*(self.run_ask(run, smaller) for smaller in self.smaller(run.layout, ask)))
+            return
+        run.answers += list(answers.values())
+        for task in ask.tasks:
+            value = answers[task.name].value
+            if task.chunked:
+                run.items.setdefault(task.name, []).extend(place(value, ask.piece, run.layout, run.doc.text))
+            else:
+                run.values[task.name] = value.model_dump(mode="json")
 
-    async def run_chunked(self, doc: Document, layout: Layout, task: Task) -> tuple[Any, list[Answer]]:
-        pieces = self.chunks(layout, task)
-        answers = await asyncio.gather(
-            *(self.ask(doc, task, i, layout.text[c.start : c.end]) for i, c in enumerate(pieces)))
-        index = SourceIndex(layout.text)
-        items = [placed for c, a in zip(pieces, answers) for placed in place(a.value, c, index, layout, doc.text)]
-        return dedupe(items), list(answers)
+    def learn_limit(self, layout: Layout, ask: Ask) -> None:
+        """An answer cut at the output limit: later requests send at most half as much text."""
+        sent = sum(estimate_tokens(layout.text[a:b]) for a, b in ask.piece.spans)
+        self.budget = max(MIN_SPLIT_CHARS, min(self.budget, sent // 2))
+
+    def smaller(self, layout: Layout, ask: Ask) -> list[Ask]:
+        if len(ask.tasks) > 1:
+            return [a for t in ask.tasks for a in self.alone(layout, t)]  # each task on its own
+        halves = ask.piece.halves(layout)
+        size = sum(b - a for a, b in ask.piece.spans)
+        if halves is None or size < MIN_SPLIT_CHARS:
+            raise Truncated(f"the {ask.tasks[0].name} answer was cut at the output limit even for {size} "
+                            "characters: raise max_tokens")
+        return [Ask(ask.tasks, half, ask.index, partial=True) for half in halves]
 
     async def extract(self, doc: Document) -> Outcome:
         started = time.perf_counter()
@@ -133,18 +262,31 @@ class LLMBackend:
         if len(doc.text) > limit:
             return Outcome(doc.doc_id, error=f"{len(doc.text)} characters is over max_doc_chars={limit} for a "
                            "model: raise it in fazhi.toml or FAZHI_MAX_DOC_CHARS, or use --backend offline")
-        layout = self.genre.segment(doc.text)
+        run = DocumentRun(doc, await asyncio.to_thread(self.genre.segment, doc.text))
+        with scope(doc.doc_id, run.calls):
+            results = await asyncio.gather(*(self.guarded(run, a) for a in self.plan(run.layout)),
+                                           return_exceptions=True)
+        outcome = Outcome(doc.doc_id, calls=run.calls, attempts=sum(a.attempts for a in run.answers),
+                          dropped=[d for a in run.answers for d in a.dropped],
+                          latency_s=time.perf_counter() - started, coverage=coverage(run.layout, self.genre))
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            outcome.error = str(errors[0]) if isinstance(errors[0], FazhiError) else (
+                f"{type(errors[0]).__name__}: {errors[0]}")
+            return outcome
+        fields = {t.name: dedupe(run.items.get(t.name, [])) if t.chunked else run.values.get(t.name, {})
+                  for t in self.genre.tasks}
+        outcome.result = self.genre.result.model_validate(fields)
+        outcome.crosscheck = await asyncio.to_thread(self.check, doc, outcome.result)
+        return outcome
+
+    async def guarded(self, run: DocumentRun, ask: Ask) -> None:
+        """Run a request; its failure stops the document's other requests from starting."""
         try:
-            runs = await asyncio.gather(*(
-                (self.run_chunked if t.chunked else self.run_whole)(doc, layout, t) for t in self.genre.tasks))
-        except FazhiError as exc:
-            return Outcome(doc.doc_id, error=str(exc), latency_s=time.perf_counter() - started)
-        fields = {t.name: value for t, (value, _) in zip(self.genre.tasks, runs)}
-        answers = [a for _, task_answers in runs for a in task_answers]
-        result = self.genre.result.model_validate(fields)
-        return Outcome(doc.doc_id, result, attempts=sum(a.attempts for a in answers),
-                       dropped=[d for a in answers for d in a.dropped], latency_s=time.perf_counter() - started,
-                       crosscheck=self.check(doc, result), coverage=coverage(layout, self.genre))
+            await self.run_ask(run, ask)
+        except BaseException:
+            run.failed = True
+            raise
 
     def check(self, doc: Document, result: BaseModel) -> dict[str, Any] | None:
         """The model's result against the genre's offline rules, when the genre can compare them."""
@@ -159,28 +301,61 @@ class LLMBackend:
         await self.client.aclose()
 
 
-def place(answer: BaseModel, piece: Chunk, index: SourceIndex, layout: Layout, stored: str) -> list[dict[str, Any]]:
-    """The answer's items, found inside their chunk of the reading, with `start`/`end` offsets into the
-    stored text and their evidence cut from it. An item repeating an earlier one's quote and numbers
-    (the same clause twice in the text) is placed at the quote's next occurrence."""
+def request_budget(chunk_tokens: int, max_tokens: int | None) -> int:
+    """Tokens of text one request may send: the profile's chunk size, and no more than an answer cut
+    at `max_tokens` can cover (a busy report's answer runs to ANSWER_PER_TEXT tokens per token read)."""
+    return min(chunk_tokens, int(max_tokens / ANSWER_PER_TEXT)) if max_tokens else chunk_tokens
+
+
+def merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def fits(layout: Layout, spans: list[tuple[int, int]], budget: int) -> bool:
+    return bool(spans) and sum(estimate_tokens(layout.text[a:b]) for a, b in spans) <= budget
+
+
+def trimmed(layout: Layout, spans: list[tuple[int, int]], budget: int) -> list[tuple[int, int]]:
+    """The spans cut to the budget (a flat task reads the beginning of what is long)."""
+    out, left = [], budget
+    for a, b in spans:
+        if left <= 0:
+            break
+        end = min(b, a + left)
+        out.append((a, end))
+        left -= estimate_tokens(layout.text[a:end])
+    return out or [(0, min(len(layout.text), budget))]
+
+
+def place(answer: BaseModel, piece: Piece, layout: Layout, stored: str) -> list[dict[str, Any]]:
+    """The answer's items, found in the text sent, with `start`/`end` offsets into the stored text and
+    their evidence cut from it. An item repeating an earlier one's quote and numbers (the same clause
+    twice in the text) is placed at the quote's next occurrence."""
+    index = SourceIndex(piece.text(layout))
     placed, seen = [], Counter[tuple[Any, ...]]()
     for item in getattr(answer, "items", []):
         key = (normalise(item.evidence), *sorted((k, v) for k, v in item if isinstance(v, int | float)))
-        span = occurrence(index, item.evidence, piece, seen[key]) or occurrence(index, item.evidence, piece, 0)
+        span = occurrence(index, item.evidence, seen[key]) or occurrence(index, item.evidence, 0)
         seen[key] += 1
         if span is None:
             continue
-        start, end = layout.raw_span(*span)
+        start, end = layout.raw_span(piece.to_layout(span[0]), piece.to_layout(span[1] - 1) + 1)
         placed.append(item.model_dump(mode="json") | {"evidence": stored[start:end], "start": start, "end": end})
     return placed
 
 
-def occurrence(index: SourceIndex, quote: str, piece: Chunk, nth: int) -> tuple[int, int] | None:
-    """The `nth` occurrence (from 0) of `quote` inside the chunk."""
-    after = piece.start
+def occurrence(index: SourceIndex, quote: str, nth: int) -> tuple[int, int] | None:
+    """The `nth` occurrence (from 0) of `quote`."""
+    after, span = 0, None
     for _ in range(nth + 1):
         span = index.locate(quote, after)
-        if span is None or span[1] > piece.end:
+        if span is None:
             return None
         after = span[0] + 1
     return span

@@ -30,6 +30,7 @@ class Layout:
     text: str
     parts: list[Part]
     raw_span: Callable[[int, int], tuple[int, int]]
+    context: Callable[[int], str] = lambda pos: ""  # what a reader of text[pos:] should know (year, headings)
 
     def spans(self, kinds: tuple[str, ...]) -> list[tuple[int, int]]:
         """Merged [start, end) stretches of the parts of the given kinds, in order."""
@@ -69,9 +70,12 @@ class Genre:
     crosscheck: Callable[[BaseModel, BaseModel], dict[str, Any]] | None = None
     frame: tuple[str, ...] = ()  # part kinds around the body (page header and footer): not the document's own words
 
-    def prompt_text(self, task: Task) -> str:
-        """The task's prompt file with its {{placeholders}} filled from `prompt_vars`."""
-        text = (self.prompts_dir / f"{task.prompt}.md").read_text(encoding="utf-8")
+    def prompt_text(self, task: Task | None) -> str:
+        """The shared instructions (shared.md, when the genre has them) and the task's prompt file (none:
+        the shared part only), with their {{placeholders}} filled from `prompt_vars`: one fixed prefix
+        for every task's requests."""
+        files = [self.prompts_dir / "shared.md", *([self.prompts_dir / f"{task.prompt}.md"] if task else [])]
+        text = "\n".join(f.read_text(encoding="utf-8").strip() for f in files if f.is_file())
         for name, value in self.prompt_vars.items():
             text = text.replace("{{" + name + "}}", value)
         return text

@@ -1,6 +1,7 @@
 """Grounding: every extracted item quotes its source verbatim, and is placed at character offsets.
 
-Comparison is width- and whitespace-insensitive (NFKC, whitespace removed), offsets are always into
+Comparison ignores what a copy may change without changing the text: width (NFKC), whitespace, and
+the style of quotation marks (“” 「」 『』 and " are one mark, ‘’ and ' another). Offsets always index
 the stored text. Answer models subclass `GroundedAnswer`; their items subclass `GroundedItem`.
 """
 
@@ -9,14 +10,18 @@ import re
 import unicodedata
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, model_validator
+from pydantic import BaseModel, Field
+
+QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "〝": '"', "〞": '"', "「": '"', "」": '"',
+                        "『": '"', "』": '"', "‘": "'", "’": "'", "‚": "'", "‛": "'"})
 
 
 def normalise_with_map(text: str) -> tuple[str, list[int]]:
-    """NFKC with whitespace removed, and for each normalised character the raw index it came from."""
+    """The comparison form (NFKC, whitespace removed, quote marks folded) and for each of its
+    characters the raw index it came from."""
     if unicodedata.is_normalized("NFKC", text):
         index = [i for i, ch in enumerate(text) if not ch.isspace()]
-        return "".join([text[i] for i in index]), index
+        return "".join([text[i] for i in index]).translate(QUOTES), index
     chars: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):
@@ -24,15 +29,15 @@ def normalise_with_map(text: str) -> tuple[str, list[int]]:
             if not out.isspace():
                 chars.append(out)
                 index.append(i)
-    return "".join(chars), index
+    return "".join(chars).translate(QUOTES), index
 
 
 WHITESPACE = re.compile(r"\s+")
 
 
 def normalise(text: str) -> str:
-    """NFKC with whitespace removed (the comparison form of quotes and sources)."""
-    return WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
+    """The comparison form of quotes and sources: NFKC, whitespace removed, quote marks folded."""
+    return WHITESPACE.sub("", unicodedata.normalize("NFKC", text)).translate(QUOTES)
 
 
 class SourceIndex:
@@ -70,6 +75,7 @@ class GroundedItem(BaseModel):
 
 
 def item_error(item: GroundedItem, source_normalised: str) -> str | None:
+    """Why the item cannot be kept (its quote is not in the source, or its own check fails), or None."""
     quote = normalise(item.evidence)
     if not quote or quote not in source_normalised:
         return f"evidence {item.evidence!r} is not a verbatim quote of the text"
@@ -79,32 +85,17 @@ def item_error(item: GroundedItem, source_normalised: str) -> str | None:
 class GroundedAnswer(BaseModel):
     """A model answer holding a list of grounded items in the field named by `items_field`.
 
-    Validated with context {"source": text}: an ungrounded item is an error (the model is re-asked).
-    With {"source": text, "salvage": True} ungrounded items are dropped and listed in `dropped`.
+    The items are checked one by one against the text the model was sent (`agent.checks`), so that
+    only the failing ones are asked again; this model itself holds what passed.
     """
 
     items_field: ClassVar[str] = "items"
-    _dropped: list[str] = PrivateAttr(default_factory=list)
 
     @property
     def items(self) -> list[GroundedItem]:
         return getattr(self, self.items_field)
 
-    @property
-    def dropped(self) -> list[str]:
-        return self._dropped
-
-    @model_validator(mode="after")
-    def _check_grounding(self, info: ValidationInfo) -> "GroundedAnswer":
-        context: dict[str, Any] = info.context or {}
-        if context.get("source") is None:
-            return self
-        source = normalise(context["source"])
-        errors = [(i, e) for i, it in enumerate(self.items) if (e := item_error(it, source))]
-        if errors and not context.get("salvage"):
-            lines = [f"{self.items_field}[{i}]: {e}" for i, e in errors]
-            raise ValueError("Fix or remove these items:\n" + "\n".join(lines))
-        bad = {i for i, _ in errors}
-        setattr(self, self.items_field, [it for i, it in enumerate(self.items) if i not in bad])
-        self._dropped = [e for _, e in errors]
-        return self
+    @classmethod
+    def item_model(cls) -> type[GroundedItem]:
+        annotation: Any = cls.model_fields[cls.items_field].annotation
+        return annotation.__args__[0]

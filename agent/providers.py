@@ -12,7 +12,9 @@ from typing import Any
 
 from agent.errors import ConfigError, NoApiKey, UnknownProfile
 
-MODES = ("json", "tools", "json_schema", "md_json")
+# How each mode asks for structured output: None = the prompt states the JSON shape (json adds a JSON
+# response format, md_json nothing); else the instructor mode that puts the schema in the request.
+MODES: dict[str, str | None] = {"json": None, "md_json": None, "tools": "TOOLS", "json_schema": "JSON_SCHEMA"}
 LOCAL_KEY = "EMPTY"
 
 
@@ -33,7 +35,7 @@ class Profile:
     timeout: float = 180.0
     max_retries: int = 3
     reasks: int = 2
-    chunk_tokens: int = 3000
+    chunk_tokens: int = 6000
     max_doc_chars: int = 400_000
     max_tokens: int | None = None
     key_required: bool = True
@@ -48,22 +50,22 @@ PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
         Profile("openai", "https://api.openai.com/v1", "gpt-4.1-mini", "OPENAI_API_KEY",
-                concurrency=8, price_input=0.40, price_cached=0.10, price_output=1.60),
+                concurrency=8, price_input=0.40, price_cached=0.10, price_output=1.60, max_tokens=32768),
         Profile("deepseek", "https://api.deepseek.com/v1", "deepseek-chat", "DEEPSEEK_API_KEY",
-                concurrency=8, price_input=0.27, price_cached=0.07, price_output=1.10),
+                concurrency=8, price_input=0.27, price_cached=0.07, price_output=1.10, max_tokens=8192),
         Profile("qwen", "https://dashscope.aliyuncs.com/compatible-mode/v1", "qwen-plus", "DASHSCOPE_API_KEY",
                 extra_body={"enable_thinking": False}, concurrency=8,
-                price_input=0.11, price_cached=0.03, price_output=0.28),
+                price_input=0.11, price_cached=0.03, price_output=0.28, max_tokens=8192),
         Profile("moonshot", "https://api.moonshot.cn/v1", "kimi-k2-turbo-preview", "MOONSHOT_API_KEY",
-                concurrency=4, price_input=0.60, price_cached=0.15, price_output=2.50),
+                concurrency=4, price_input=0.60, price_cached=0.15, price_output=2.50, max_tokens=16384),
         Profile("zhipu", "https://open.bigmodel.cn/api/paas/v4", "glm-4.5-air", "ZHIPUAI_API_KEY",
                 extra_body={"thinking": {"type": "disabled"}}, concurrency=4,
-                price_input=0.11, price_cached=0.03, price_output=0.28),
+                price_input=0.11, price_cached=0.03, price_output=0.28, max_tokens=16384),
         Profile("vllm", "http://127.0.0.1:8000/v1", "Qwen/Qwen2.5-7B-Instruct", "VLLM_API_KEY",
-                concurrency=16, key_required=False, timeout=600.0),
+                concurrency=16, key_required=False, timeout=600.0, max_tokens=8192),
         Profile("ollama", "http://127.0.0.1:11434/v1", "qwen2.5:7b", None,
-                concurrency=1, key_required=False, timeout=600.0),
-        Profile("custom", "http://127.0.0.1:8000/v1", "default", None),
+                concurrency=1, key_required=False, timeout=600.0, max_tokens=8192),
+        Profile("custom", "http://127.0.0.1:8000/v1", "default", None, max_tokens=4096),
     )
 }
 
@@ -71,6 +73,7 @@ ENV_FIELDS = {
     "FAZHI_BASE_URL": "base_url", "FAZHI_MODEL": "model", "FAZHI_MODE": "mode",
     "FAZHI_CONCURRENCY": "concurrency", "FAZHI_TIMEOUT": "timeout", "FAZHI_MAX_RETRIES": "max_retries",
     "FAZHI_REASKS": "reasks", "FAZHI_CHUNK_TOKENS": "chunk_tokens", "FAZHI_MAX_DOC_CHARS": "max_doc_chars",
+    "FAZHI_MAX_TOKENS": "max_tokens",
 }
 
 
@@ -100,7 +103,8 @@ def coerce(profile: Profile, values: dict[str, Any]) -> Profile:
         if key not in known:
             raise ConfigError(f"Unknown profile setting {key!r}: known are {', '.join(sorted(known))}")
         default = getattr(profile, key)
-        clean[key] = type(default)(value) if isinstance(value, str) and isinstance(default, int | float) else value
+        kind = int if key == "max_tokens" else type(default)
+        clean[key] = kind(value) if isinstance(value, str) and kind in (int, float) else value
     result = replace(profile, **clean)
     if result.mode not in MODES:
         raise ConfigError(f"Unknown mode {result.mode!r}: choose one of {', '.join(MODES)}")

@@ -6,12 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.backends import LLMBackend, OfflineBackend, Outcome, schema_hash
+from agent.backends import Backend, Outcome, schema_hash
 from agent.calllog import CallRecord
 from agent.documents import Document, Rejected
 from agent.store import Store
-
-Backend = OfflineBackend | LLMBackend
 
 
 @dataclass
@@ -83,12 +81,10 @@ class Runner:
                 return Outcome(doc.doc_id, error=f"{type(exc).__name__}: {exc}")
 
     def cost(self, totals: dict[str, int]) -> float:
-        if not isinstance(self.backend, LLMBackend):
-            return 0.0
-        return self.backend.client.profile.cost(totals["tokens_in"], totals["tokens_cached"], totals["tokens_out"])
+        return self.backend.cost(totals["tokens_in"], totals["tokens_cached"], totals["tokens_out"])
 
     def save(self, summary: RunSummary, outcome: Outcome) -> None:
-        calls = self.backend.client.log.take(outcome.doc_id) if isinstance(self.backend, LLMBackend) else []
+        calls = outcome.calls
         totals = call_totals(calls)
         result = outcome.result.model_dump(mode="json") if outcome.result is not None else None
         record = {

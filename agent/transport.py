@@ -5,16 +5,21 @@ import time
 
 import httpx2
 
-from agent.calllog import CallLog, usage_from_body
+from agent.calllog import record, usage_from_body
 
 
 class RecordingTransport(httpx2.AsyncBaseTransport):
     """Wraps a real transport: the whole exchange, body included, must finish within `deadline`."""
 
-    def __init__(self, log: CallLog, deadline: float, inner: httpx2.AsyncBaseTransport | None = None) -> None:
-        self.log = log
+    def __init__(self, model: str, base_url: str, deadline: float,
+                 inner: httpx2.AsyncBaseTransport | None = None) -> None:
+        self.model = model
+        self.base_url = base_url
         self.deadline = deadline
         self.inner = inner or httpx2.AsyncHTTPTransport()
+
+    def log(self, status: str, started: float, **values: object) -> None:
+        record(self.model, self.base_url, status, started, **values)
 
     async def _exchange(self, request: httpx2.Request) -> httpx2.Response:
         response = await self.inner.handle_async_request(request)
@@ -29,20 +34,23 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         try:
             response = await asyncio.wait_for(self._exchange(request), self.deadline)
         except TimeoutError as exc:
-            self.log.add("timeout", started, error=f"no complete answer within {self.deadline:g}s")
+            self.log("timeout", started, error=f"no complete answer within {self.deadline:g}s")
             raise httpx2.ReadTimeout(f"deadline of {self.deadline:g}s exceeded", request=request) from exc
         except httpx2.HTTPError as exc:
-            self.log.add("error", started, error=f"{type(exc).__name__}: {exc}")
+            self.log("error", started, error=f"{type(exc).__name__}: {exc}")
+            raise
+        except asyncio.CancelledError:
+            self.log("cancelled", started, error="cancelled before the answer arrived")
             raise
         self._record(response, started)
         return response
 
     def _record(self, response: httpx2.Response, started: float) -> None:
         if response.status_code >= 400:
-            self.log.add(str(response.status_code), started, error=response.text[:500])
+            self.log(str(response.status_code), started, error=response.text[:500])
             return
         tokens_in, tokens_out, cached = usage_from_body(response.content)
-        self.log.add("ok", started, tokens_in=tokens_in, tokens_out=tokens_out, tokens_cached=cached)
+        self.log("ok", started, tokens_in=tokens_in, tokens_out=tokens_out, tokens_cached=cached)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -28,6 +28,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     raw_content: str | None = None  # assistant content sent as is (e.g. malformed JSON)
+    finish_reason: str | None = None  # "length": the answer was cut at the output limit
+    reasoning: str | None = None  # a provider's reasoning_content field beside the answer
 
 
 Action = Callable[[dict[str, Any]], Reply | None]
@@ -41,13 +43,24 @@ def document_of(request: dict[str, Any]) -> str:
     return ""
 
 
+TASKS = ("meta", "metrics", "issues")
+
+
+def tasks_of(request: dict[str, Any]) -> list[str]:
+    """The tasks a request asks: the keys its instructions (or its schema) give the answer; a re-ask
+    asks only those of the rejected parts its last message names."""
+    last = str(request["messages"][-1].get("content") or "")
+    if len(request["messages"]) > 2 and "failed the checks" in last:
+        return [t for t in TASKS if f"- {t}:" in last]
+    text = str(request["messages"][0].get("content") or "") + json.dumps(
+        request.get("tools") or request.get("response_format") or "", ensure_ascii=False)
+    return [t for t in TASKS if f'{{"{t}"' in text or f'"{t}": ' in text] or ["meta"]
+
+
 def task_of(request: dict[str, Any]) -> str:
-    text = " ".join(str(m.get("content") or "") for m in request["messages"][:1]) + json.dumps(
-        request.get("tools") or request.get("response_format") or "")
-    for task in ("metrics", "issues"):
-        if f'{{"{task}"' in text or f'"{task}"' in text:
-            return task
-    return "meta"
+    """The request's single task (a request asking several gives its item task first: metrics)."""
+    tasks = tasks_of(request)
+    return next((t for t in ("metrics", "issues") if t in tasks), tasks[0])
 
 
 def clause_around(text: str, start: int, end: int) -> str:
@@ -56,19 +69,19 @@ def clause_around(text: str, start: int, end: int) -> str:
     return text[left : right.start() if right else len(text)]
 
 
-def brain_metrics(text: str) -> dict[str, Any]:
+def brain_metrics(text: str) -> list[dict[str, Any]]:
     metrics = []
     for m in NUMBER_UNIT.finditer(text):
         clause = clause_around(text, m.start(), m.end())
         metrics.append({"name": clause[:12], "value": float(m.group(1)), "unit": m.group(2),
                         "qualifier": "exact", "category": "other", "canonical": None, "evidence": clause})
-    return {"metrics": metrics}
+    return metrics
 
 
-def brain_issues(text: str) -> dict[str, Any]:
+def brain_issues(text: str) -> list[dict[str, Any]]:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     items = [ln for ln in lines[1:] if ln.startswith(("(", "（", "一是", "二是", "三是"))] or lines[1:2]
-    return {"issues": [{"summary": ln[:30], "category": "other", "evidence": ln[:30]} for ln in items]}
+    return [{"summary": ln[:30], "category": "other", "evidence": ln[:30]} for ln in items]
 
 
 def brain_meta(text: str) -> dict[str, Any]:
@@ -78,9 +91,12 @@ def brain_meta(text: str) -> dict[str, Any]:
             "doc_type": "government_report"}
 
 
+BRAINS = {"metrics": brain_metrics, "issues": brain_issues, "meta": brain_meta}
+
+
 def default_brain(request: dict[str, Any]) -> dict[str, Any]:
     text = document_of(request)
-    return {"metrics": brain_metrics, "issues": brain_issues, "meta": brain_meta}[task_of(request)](text)
+    return {task: BRAINS[task](text) for task in tasks_of(request)}
 
 
 def quote_in(text: str, evidence: str, furniture: tuple[str, ...] = ()) -> str | None:
@@ -184,27 +200,30 @@ def perfect_brain(gold: dict[str, Any], source: str = "") -> Callable[[dict[str,
 
     def brain(request: dict[str, Any]) -> Any:
         text = document_of(request)
-        task = task_of(request)
-        if task == "metrics":
-            return {"metrics": found_items(gold.get("metrics") or [], text, METRIC_FIELDS, source, furniture)}
-        if task == "issues":
-            return {"issues": found_items(gold.get("issues") or [], text, ISSUE_FIELDS, source, furniture)}
-        return found_meta(gold.get("meta") or {}, text)
+        answers = {
+            "metrics": lambda: found_items(gold.get("metrics") or [], text, METRIC_FIELDS, source, furniture),
+            "issues": lambda: found_items(gold.get("issues") or [], text, ISSUE_FIELDS, source, furniture),
+            "meta": lambda: found_meta(gold.get("meta") or {}, text),
+        }
+        return {task: answers[task]() for task in tasks_of(request)}
     return brain
 
 
-def completion(request: dict[str, Any], payload: Any, raw: str | None) -> dict[str, Any]:
+def completion(request: dict[str, Any], payload: Any, raw: str | None, finish: str | None = None,
+               reasoning: str | None = None) -> dict[str, Any]:
     content = raw if raw is not None else json.dumps(payload, ensure_ascii=False)
     message: dict[str, Any] = {"role": "assistant", "content": content}
-    if request.get("tools") and raw is None:
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
+    if request.get("tools") and (raw is None or finish == "length"):
         name = request["tools"][0]["function"]["name"]
         message = {"role": "assistant", "content": None, "tool_calls": [
             {"id": "call_1", "type": "function", "function": {"name": name, "arguments": content}}]}
     prompt = sum(len(str(m.get("content") or "")) for m in request["messages"])
     return {
         "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": request["model"],
-        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if "tool_calls" in message
-                     else "stop"}],
+        "choices": [{"index": 0, "message": message, "finish_reason": finish or (
+            "tool_calls" if "tool_calls" in message else "stop")}],
         "usage": {"prompt_tokens": prompt, "completion_tokens": len(content), "total_tokens": prompt + len(content),
                   "prompt_tokens_details": {"cached_tokens": prompt // 2}},
     }
@@ -244,7 +263,8 @@ class FakeLLM:
                 if (reply := action(request)) is not None:
                     del self.queue[i]
                     return reply
-        return Reply(body=self.brain(request))
+        answer = self.brain(request)
+        return answer if isinstance(answer, Reply) else Reply(body=answer)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -257,7 +277,8 @@ class FakeLLM:
                 request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 reply = fake.decide(request)
                 time.sleep(reply.delay)
-                body = reply.body if reply.status != 200 else completion(request, reply.body, reply.raw_content)
+                body = reply.body if reply.status != 200 else completion(
+                    request, reply.body, reply.raw_content, reply.finish_reason, reply.reasoning)
                 data = json.dumps(body, ensure_ascii=False).encode()
                 try:
                     self.send_response(reply.status)
@@ -273,8 +294,8 @@ class FakeLLM:
 
 
 def when(task: str, reply: Callable[[dict[str, Any]], Reply]) -> Action:
-    """An action that answers requests of one task (metrics, issues, meta) only."""
-    return lambda request: reply(request) if task_of(request) == task else None
+    """An action that answers requests that ask this task (metrics, issues, meta) only."""
+    return lambda request: reply(request) if task in tasks_of(request) else None
 
 
 def ungrounded(request: dict[str, Any]) -> Reply:
@@ -282,7 +303,7 @@ def ungrounded(request: dict[str, Any]) -> Reply:
     payload = default_brain(request)
     bogus = {"name": "虚构", "value": 99, "unit": "件", "qualifier": "exact", "category": "other",
              "canonical": None, "evidence": "本句在原文中并不存在99件"}
-    return Reply(body={"metrics": [*payload["metrics"], bogus]})
+    return Reply(body=payload | {"metrics": [*payload.get("metrics", []), bogus]})
 
 
 def main() -> None:

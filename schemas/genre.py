@@ -15,19 +15,19 @@ HERE = Path(__file__).resolve().parent
 
 
 def categories_table() -> str:
-    return "\n".join(f"   - {key}：{zh}" for key, zh in CATEGORY_ZH.items())
+    return "，".join(f"{key} {zh}" for key, zh in CATEGORY_ZH.items())
 
 
 def taxonomy_table() -> str:
-    return "\n".join(f"   - {m.key}：{m.zh}" for m in load_taxonomy())
+    return "，".join(f"{m.key} {m.zh}" for m in load_taxonomy())
 
 
 GENRE = Genre(
     name="fazhi_report",
     result=ReportExtraction,
     tasks=(
-        Task("meta", "meta", ReportMeta, ("header", "title", "opening", "closing", "footer"), chunked=False,
-             lead=1000),
+        Task("meta", "meta", ReportMeta, ("header", "title", "opening", "closing"), chunked=False,
+             lead=600),
         Task("metrics", "metrics", MetricsAnswer, ("opening", "achievements", "problems"),
              fallback=("plans", "closing")),
         Task("issues", "issues", IssuesAnswer, ("problems",), fallback=("opening", "achievements", "plans", "closing")),

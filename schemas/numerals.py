@@ -115,16 +115,49 @@ def same_value(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
 
-def value_readable(value: float, quote: str) -> bool:
-    """Whether `value` can be read from `quote`, with or without its multiplier."""
-    for token in read_numbers(quote):
-        if same_value(token.value, value) or same_value(token.value / token.multiplier, value):
-            return True
-    return False
-
-
 def as_number(value: float) -> int | float:
     """Whole values as int, so that JSON reads 3 rather than 3.0; others rounded to 10 digits."""
     if float(value).is_integer() and abs(value) < 2**53:
         return int(value)
     return round(float(value), 10)
+
+
+APPROXIMATE = {"近百": 100.0, "上百": 100.0, "数百": 100.0, "近千": 1000.0, "上千": 1000.0, "数千": 1000.0,
+               "近万": 10_000.0, "上万": 10_000.0, "数万": 10_000.0, "数十": 10.0}
+DATE_AFTER = re.compile(r"\s*(?:年|月|日|号)")
+
+
+def number_from_text(text: str) -> float | None:
+    """A value a model wrote as text: "38,608,500", "99.5", "2.3万" → 23000; None when it is no number."""
+    compact = "".join(halfwidth(text).split()).rstrip("%‰")
+    tokens = read_numbers(compact)
+    if len(tokens) != 1 or tokens[0].end - tokens[0].start != len(unicodedata.normalize("NFKC", compact)):
+        return None
+    return tokens[0].value
+
+
+def value_problem(value: float, quote: str) -> str | None:
+    """Why `value` is not a figure that `quote` gives (None when it is): the value must equal a number
+    of the quote with its 万/亿 folded in (spaces inside numbers ignored), or an approximate figure
+    (近百 → 100); a year, a date or an ordinal is never a value."""
+    compact = "".join(quote.split())
+    tokens = read_numbers(compact)
+    for token in tokens:
+        if same_value(token.value, value):
+            return date_or_ordinal(compact, token)
+    if any(word in compact and same_value(v, value) for word, v in APPROXIMATE.items()):
+        return None
+    for token in tokens:
+        if token.multiplier > 1 and same_value(token.value / token.multiplier, value):
+            return (f"value {value:g} leaves out the multiplier: the quote says {token.text}, so the value is "
+                    f"{as_number(token.value)}")
+    return f"value {value:g} cannot be read from evidence {quote!r}"
+
+
+def date_or_ordinal(text: str, token: NumberToken) -> str | None:
+    normalised = unicodedata.normalize("NFKC", text)
+    if token.multiplier == 1 and DATE_AFTER.match(normalised, token.end):
+        return f"{token.text} is a year or a date, not a metric"
+    if normalised[max(0, token.start - 1): token.start] == "第":
+        return f"第{token.text} is an ordinal, not a metric"
+    return None

@@ -4,14 +4,17 @@ Two families: the answers a model fills (`*Answer`, items without offsets, groun
 source by validators) and the stored result (`ReportExtraction`, in the fixture contract's shape).
 """
 
+import re
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent.grounding import GroundedAnswer, GroundedItem
 from schemas.enums import AdminLevel, Category, DocType, Qualifier
-from schemas.numerals import fold_unit, value_readable
+from schemas.numerals import fold_unit, number_from_text, value_problem
 from schemas.taxonomy import canonical_keys
+
+DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 
 class ReportMeta(BaseModel):
@@ -32,12 +35,16 @@ class ReportMeta(BaseModel):
         "congress_survey 人大调研报告 | other 其他",
     )
 
-    @field_validator("published_date")
+    @field_validator("published_date", mode="before")
     @classmethod
-    def _iso_date(cls, value: str | None) -> str | None:
-        if value is not None and not (len(value) == 10 and value[4] == "-" and value[7] == "-"):
-            raise ValueError("published_date must be YYYY-MM-DD or null")
-        return value
+    def _iso_date(cls, value: object) -> object:
+        """2023-3-31, 2023/03/31 and 2023年3月31日 are read as 2023-03-31."""
+        if value in (None, ""):
+            return None
+        found = DATE.fullmatch(str(value).strip())
+        if found is None:
+            raise ValueError("published_date must be a date (YYYY-MM-DD) or null")
+        return f"{int(found[1]):04d}-{int(found[2]):02d}-{int(found[3]):02d}"
 
 
 class MetricDraft(GroundedItem):
@@ -54,6 +61,15 @@ class MetricDraft(GroundedItem):
     canonical: str | None = Field(None, description="指标分类表中的键；不确定时为 null")
     evidence: str = Field(description="原文中逐字摘录的、包含该数字并说明其计量对象的最短分句")
 
+    @field_validator("value", mode="before")
+    @classmethod
+    def _number(cls, value: object) -> object:
+        """Numbers written as text ("38,608,500", "99.5%", "2.3万") are read as numbers."""
+        if isinstance(value, str):
+            number = number_from_text(value)
+            return number if number is not None else value
+        return value
+
     @field_validator("canonical")
     @classmethod
     def _known_key(cls, value: str | None) -> str | None:
@@ -63,9 +79,7 @@ class MetricDraft(GroundedItem):
         self.value, self.unit = fold_unit(self.value, self.unit.strip())
 
     def grounding_error(self) -> str | None:
-        if not value_readable(self.value, self.evidence):
-            return f"value {self.value:g} cannot be read from evidence {self.evidence!r}"
-        return None
+        return value_problem(self.value, self.evidence)
 
 
 class IssueDraft(GroundedItem):

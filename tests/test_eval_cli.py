@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from agent import api
 from agent.cli import app
 from evals.compare import gate, parse_thresholds
-from evals.fakellm import FakeLLM, Reply, when
+from evals.fakellm import FakeLLM, Reply, default_brain, when
 
 FIXTURES = Path(__file__).resolve().parent.parent / "evals" / "fixtures"
 runner = CliRunner()
@@ -75,7 +75,7 @@ def test_a_missing_fixtures_folder_is_a_clear_error(tmp_path: Path) -> None:
 def test_baseline_diff_lists_newly_missed_items_and_max_drop_gates(fake: FakeLLM, two: Path) -> None:
     first = fazhi("--fixtures", str(two), "--base-url", fake.base_url, "--model", "m", "--api-key", "k")
     assert first.exit_code == 0, first.output
-    fake.rules.append(when("metrics", lambda r: Reply(body={"metrics": []})))
+    fake.rules.append(when("metrics", lambda r: Reply(body=default_brain(r) | {"metrics": []})))
     second = fazhi("--fixtures", str(two), "--base-url", fake.base_url, "--model", "m2", "--api-key", "k",
                    "--baseline", "last", "--max-drop", "0.02")
     assert second.exit_code == 1

@@ -7,11 +7,12 @@ from schemas.numerals import (
     fold_unit,
     halfwidth,
     is_chinese,
+    number_from_text,
     parse_number,
     read_numbers,
     same_value,
     scale,
-    value_readable,
+    value_problem,
 )
 
 
@@ -71,10 +72,32 @@ def test_fold_unit_leaves_plain_and_percent_units_alone() -> None:
     assert fold_unit(3, "万") == (3, "万")
 
 
-def test_value_readable_accepts_the_value_with_or_without_its_multiplier() -> None:
-    assert value_readable(20000, "共2万人次积极参与该活动")
-    assert value_readable(2, "共2万人次积极参与该活动")
-    assert not value_readable(7, "共2万人次积极参与该活动")
+def test_a_value_must_be_the_quoted_number_with_its_multiplier_folded_in() -> None:
+    assert value_problem(20000, "共2万人次积极参与该活动") is None
+    assert "leaves out the multiplier" in value_problem(2, "共2万人次积极参与该活动")
+    assert "cannot be read" in value_problem(7, "共2万人次积极参与该活动")
+
+
+def test_spaces_inside_a_quoted_number_do_not_matter() -> None:
+    assert value_problem(726000, "全区商事主体总量达 72.6 万户") is None
+
+
+def test_approximate_figures_in_words_are_read() -> None:
+    assert value_problem(100, "民事案件近百件") is None
+    assert value_problem(1000, "培训上千人次") is None
+
+
+def test_a_year_a_date_or_an_ordinal_is_never_a_value() -> None:
+    assert "year or a date" in value_problem(2022, "2022年全市办结案件")
+    assert "year or a date" in value_problem(3, "3月份开展专项检查")
+    assert "ordinal" in value_problem(2, "入选第2批示范单位")
+
+
+def test_numbers_written_as_text_are_read() -> None:
+    assert number_from_text("38,608,500") == 38608500
+    assert number_from_text("99.5%") == 99.5
+    assert number_from_text("2.3万") == 23000
+    assert number_from_text("约100") is None
 
 
 def test_same_value_tolerates_float_rounding_only() -> None:

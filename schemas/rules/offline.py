@@ -14,6 +14,7 @@ from typing import TypeVar
 from agent.genre import Layout, Part
 from schemas.enums import DocType
 from schemas.report import Metric, ReportExtraction, ReportMeta
+from schemas.rules.context import describer
 from schemas.rules.issues import extract_issues
 from schemas.rules.layout import segment
 from schemas.rules.meta import extract_meta
@@ -111,7 +112,8 @@ def safe_read(raw: str) -> Reading:
 def read_layout(raw: str) -> Layout:
     """The report as read (see `reading`), its parts, and the map back to the stored text."""
     reading = safe_read(raw)
-    return Layout(reading.text, safe_segment(reading.text), reading.raw_span)
+    parts = safe_segment(reading.text)
+    return Layout(reading.text, parts, reading.raw_span, describer(reading.text, parts))
 
 
 def stored(item: T, reading: Reading) -> T:
