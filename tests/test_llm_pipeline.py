@@ -1,5 +1,6 @@
 """The model path end to end: the real openai client through instructor against a fake server."""
 
+import json
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 from agent import api
 from agent.errors import NoApiKey
 from agent.runs import RunSummary
-from evals.fakellm import FakeLLM, Reply, document_of, task_of, ungrounded, when
+from evals.fakellm import FakeLLM, Reply, default_brain, document_of, task_of, ungrounded, when
 
 SMALL = (
     "某县2023年法治政府建设情况报告\n一、主要工作和成效\n全年办结行政复议案件12件，组织培训3场。\n"
@@ -198,3 +199,23 @@ def test_model_results_are_cross_checked_against_the_offline_rules(fake: FakeLLM
     for model, rules, agree, disagree in rows:
         assert 0 < int(agree) <= min(int(model), int(rules))
         assert "issuer" in disagree
+
+
+def test_the_text_sent_is_the_text_stored_with_no_templating(fake: FakeLLM, tmp_path: Path) -> None:
+    hostile = "{{附件1}}与{% 目录 %}及{# 注释 #}：全年办结行政复议案件12件，{{ config }}组织培训3场。"
+    path = tmp_path / "template.txt"
+    path.write_text(f"某县2023年法治政府建设情况报告\n一、主要工作和成效\n{hostile}\n", encoding="utf-8")
+    summary = run(fake, [path])
+    assert summary.done == 1
+    assert fake.requests and all(hostile in document_of(r) for r in fake.requests)
+
+
+def test_a_reasoning_field_and_a_think_block_with_braces_are_not_read(fake: FakeLLM, small: Path) -> None:
+    def thinking(request: dict) -> Reply:
+        answer = json.dumps(default_brain(request), ensure_ascii=False)
+        return Reply(raw_content='<think>先看 {"metrics": ["草稿"]} 再说</think>' + answer,
+                     reasoning='{"metrics": [{"evidence": "不在原文"}]}')
+    fake.rules.append(thinking)
+    summary = run(fake, [small])
+    assert (summary.done, summary.items, summary.dropped, summary.requests) == (
+        1, {"metrics": 2, "issues": 1}, 0, 1)
