@@ -229,6 +229,11 @@ def completion(request: dict[str, Any], payload: Any, raw: str | None, finish: s
     }
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the default backlog of 5 refuses connections when many requests arrive at once
+
+
 class FakeLLM:
     """Start with `with FakeLLM() as fake:`; `fake.base_url` goes to the client."""
 
@@ -238,8 +243,7 @@ class FakeLLM:
         self.rules: list[Action] = []  # standing actions, tried on every request
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = Server(("127.0.0.1", 0), self._handler())
 
     @property
     def base_url(self) -> str:
@@ -312,7 +316,7 @@ def main() -> None:
 
     fake = FakeLLM()
     fake.server.server_close()
-    fake.server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), fake._handler())
+    fake.server = Server(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), fake._handler())
     print(f"fake OpenAI-compatible server at {fake.base_url}", flush=True)
     try:
         fake.server.serve_forever()

@@ -1,0 +1,178 @@
+"""One exchange with a model about one text, free of any transport: the first request, then re-asks
+of the rejected parts only, merged into what passed.
+
+`request()` gives the messages and tasks to send next (None when the exchange is over); `take()` reads
+the completion that came back. The live client drives it one request at a time; a batch drives many
+conversations a round at a time. The rules are the same either way.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from agent.checks import (
+    Checked,
+    Parts,
+    Unreadable,
+    assemble,
+    check,
+    merge,
+    reask_message,
+    rejected_json,
+    rejected_parts,
+)
+from agent.errors import ExtractionError
+from agent.grounding import GroundedAnswer
+
+REASONING = re.compile(r"<(think|thinking|reasoning)>.*?(?:</\1>|$)", re.S | re.I)
+Messages = list[dict[str, str]]
+
+
+class Truncated(ExtractionError):
+    """The answer stopped at the provider's output limit (finish_reason "length")."""
+
+
+@dataclass
+class Answer:
+    """One task's answer from one exchange (a request and its re-asks)."""
+
+    value: BaseModel
+    dropped: list[str] = field(default_factory=list)
+    attempts: int = 1  # requests sent in the exchange (the first and its re-asks)
+    cache_hit: bool = False
+    reasked: int = 0  # items (or fields) rejected at first and then corrected
+
+
+def answer_text(completion: Any) -> str:
+    """The answer's JSON-bearing text: a tool call's arguments or the message, reasoning blocks removed
+    (a provider's separate reasoning_content field is never read)."""
+    choices = getattr(completion, "choices", None)
+    if choices is None:
+        raise Unreadable("the server did not answer with a chat completion: check the base URL (an HTML page?)")
+    if not choices:
+        raise Unreadable("the answer has no choices")
+    message = choices[0].message
+    calls = getattr(message, "tool_calls", None)
+    text = calls[0].function.arguments if calls else (message.content or "")
+    return REASONING.sub("", text)
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """The last complete JSON object of an answer (fenced or not), found by instructor."""
+    from instructor.v2.core.json import extract_json_from_codeblock
+
+    try:
+        data = json.loads(extract_json_from_codeblock(text))
+    except ValueError as exc:
+        raise Unreadable(f"no JSON object in the answer: {text[:120]!r}") from exc
+    if not isinstance(data, dict):
+        raise Unreadable("the answer's JSON is not an object")
+    return data
+
+
+def answer_data(completion: Any) -> dict[str, Any]:
+    """The JSON object of a completion; a cut answer raises `Truncated`."""
+    text = answer_text(completion)
+    if completion.choices[0].finish_reason == "length":
+        raise Truncated("the answer was cut at the output limit (max_tokens)")
+    return json_object(text)
+
+
+@dataclass
+class Conversation:
+    messages: Messages
+    parts: Parts
+    source: str
+    reasks: int
+    attempts: int = 0
+    first: dict[str, Checked] | None = None
+    checked: dict[str, Checked] | None = None
+    unreadable: str | None = None  # why the last first answer could not be read
+    closed: bool = False
+
+    def request(self) -> tuple[Messages, Parts] | None:
+        """The messages and tasks to send next; None when the exchange is over."""
+        if self.closed:
+            return None
+        if self.checked is None:
+            if self.attempts > self.reasks:
+                raise ExtractionError(f"answer still unreadable after {self.attempts} attempts: {self.unreadable}")
+            return self.first_messages(), self.parts
+        rejected = rejected_parts(self.checked)
+        if not rejected or self.attempts > self.reasks:
+            return None
+        followup = [*self.messages, {"role": "assistant", "content": rejected_json(self.parts, rejected)},
+                    {"role": "user", "content": reask_message(self.parts, rejected)}]
+        return followup, {name: self.parts[name] for name in rejected}
+
+    def first_messages(self) -> Messages:
+        if self.unreadable is None:
+            return self.messages
+        return [*self.messages, {"role": "user", "content": f"Your last answer could not be read: "
+                                 f"{self.unreadable}. Answer with the JSON object only."}]
+
+    def take(self, completion: Any) -> None:
+        """Read the completion of the request last given."""
+        self.attempts += 1
+        if self.checked is None:
+            self.take_first(completion)
+            return
+        asked = {name: self.parts[name] for name in rejected_parts(self.checked)}
+        try:
+            later = check(asked, answer_data(completion), self.source)
+        except (Unreadable, Truncated):
+            self.closed = True  # the rejected parts stay rejected
+            return
+        self.checked = merge(self.checked, later)
+
+    def take_first(self, completion: Any) -> None:
+        try:
+            self.checked = self.first = check(self.parts, answer_data(completion), self.source)
+        except Unreadable as exc:
+            self.unreadable = str(exc)
+
+    def answers(self) -> dict[str, Answer]:
+        """Each task's answer; a task of which no part passed fails the exchange."""
+        assert self.checked is not None and self.first is not None
+        for name, c in self.checked.items():
+            if c.rejected and c.given and not c.kept:
+                raise ExtractionError(f"no part of the {name} answer passed the checks after {self.attempts} "
+                                      f"attempts, e.g. {c.rejected[0].reason}")
+        return {name: outcome_of(self.parts[name], self.first[name], c, self.attempts)
+                for name, c in self.checked.items()}
+
+
+def outcome_of(model: type[BaseModel], first: Checked, last: Checked, attempts: int) -> Answer:
+    """A task's answer: what passed, what was corrected on a re-ask, and what was dropped (still failing,
+    or withdrawn by the model when asked again)."""
+    corrected = len(last.kept) - len(first.kept) if isinstance(last.kept, list) else len(first.rejected) - len(
+        last.rejected)
+    withdrawn = max(0, len(first.rejected) - corrected - len(last.rejected))
+    dropped = [r.reason for r in last.rejected] + [f"withdrawn when asked again: {r.reason}"
+                                                   for r in first.rejected[:withdrawn]]
+    return Answer(assemble(model, last), dropped, attempts, reasked=corrected)
+
+
+def cached_entry(answers: dict[str, Answer]) -> dict[str, Any]:
+    """What the cache keeps of an exchange."""
+    return {"answers": {name: {"value": a.value.model_dump(mode="json"), "dropped": a.dropped,
+                               "reasked": a.reasked} for name, a in answers.items()},
+            "attempts": next(iter(answers.values())).attempts}
+
+
+def replayed(hit: dict[str, Any], parts: Parts, source: str) -> dict[str, Answer]:
+    """A cached exchange's answers, checked again against the text (the checks may have grown stricter)."""
+    stored = hit["answers"]
+    data = {name: value_of(parts[name], stored[name]["value"]) for name in parts}
+    checked = check(parts, data, source)
+    return {name: Answer(assemble(parts[name], c), list(stored[name]["dropped"]) + [r.reason for r in c.rejected],
+                         hit.get("attempts", 1), True, stored[name].get("reasked", 0))
+            for name, c in checked.items()}
+
+
+def value_of(model: type[BaseModel], value: dict[str, Any]) -> Any:
+    """A stored answer as it stands in a JSON answer (an item task's list, or the fields)."""
+    return value[model.items_field] if issubclass(model, GroundedAnswer) else value
