@@ -277,7 +277,8 @@ class LLMBackend:
         fields = {t.name: dedupe(run.items.get(t.name, [])) if t.chunked else run.values.get(t.name, {})
                   for t in self.genre.tasks}
         outcome.result = self.genre.result.model_validate(fields)
-        outcome.crosscheck = await asyncio.to_thread(self.check, doc, outcome.result)
+        if self.client.profile.crosscheck:
+            outcome.crosscheck = await asyncio.to_thread(self.check, doc, outcome.result)
         return outcome
 
     async def guarded(self, run: DocumentRun, ask: Ask) -> None:

@@ -39,6 +39,7 @@ class Profile:
     max_doc_chars: int = 400_000
     max_tokens: int | None = None
     key_required: bool = True
+    crosscheck: bool = False  # compare each model result with the offline rules' (costs their CPU)
 
     def cost(self, tokens_in: int, tokens_cached: int, tokens_out: int) -> float:
         fresh = max(tokens_in - tokens_cached, 0)
@@ -73,7 +74,7 @@ ENV_FIELDS = {
     "FAZHI_BASE_URL": "base_url", "FAZHI_MODEL": "model", "FAZHI_MODE": "mode",
     "FAZHI_CONCURRENCY": "concurrency", "FAZHI_TIMEOUT": "timeout", "FAZHI_MAX_RETRIES": "max_retries",
     "FAZHI_REASKS": "reasks", "FAZHI_CHUNK_TOKENS": "chunk_tokens", "FAZHI_MAX_DOC_CHARS": "max_doc_chars",
-    "FAZHI_MAX_TOKENS": "max_tokens",
+    "FAZHI_MAX_TOKENS": "max_tokens", "FAZHI_CROSSCHECK": "crosscheck",
 }
 
 
@@ -104,7 +105,10 @@ def coerce(profile: Profile, values: dict[str, Any]) -> Profile:
             raise ConfigError(f"Unknown profile setting {key!r}: known are {', '.join(sorted(known))}")
         default = getattr(profile, key)
         kind = int if key == "max_tokens" else type(default)
-        clean[key] = kind(value) if isinstance(value, str) and kind in (int, float) else value
+        if isinstance(value, str) and kind is bool:
+            clean[key] = value.strip().lower() in ("1", "true", "yes", "on")
+        else:
+            clean[key] = kind(value) if isinstance(value, str) and kind in (int, float) else value
     result = replace(profile, **clean)
     if result.mode not in MODES:
         raise ConfigError(f"Unknown mode {result.mode!r}: choose one of {', '.join(MODES)}")

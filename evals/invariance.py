@@ -20,7 +20,7 @@ from typing import Any
 
 from agent import api
 from agent.documents import read_document
-from evals.fakellm import FakeLLM, perfect_brain
+from evals.fakellm import FakeLLM, perfect_brain_of
 from evals.fixtures_io import Fixture, load_fixtures
 from evals.forms import FORMS, redress_set
 from evals.runner import prediction, stored_result
@@ -59,19 +59,22 @@ def options(backend: str, db: Path, fake: FakeLLM | None) -> api.Options:
                        use_cache=False, force=True)
 
 
-def predict(fixture: Fixture, opts: api.Options, fake: FakeLLM | None) -> dict[str, Any] | None:
+def predict(fixtures: list[Fixture], opts: api.Options, fake: FakeLLM | None) -> list[dict[str, Any] | None]:
+    """Every fixture extracted in one run (the perfect model answers each request for the fixture whose
+    text it holds), each fixture's prediction in the contract's shape."""
     if fake is not None:
-        fake.brain = perfect_brain(fixture.gold, fixture.source)
-    run = api.extract([fixture.source_path], opts)
+        fake.brain = perfect_brain_of([(f.gold, f.source) for f in fixtures])
+    run = api.extract([f.source_path for f in fixtures], opts)
     with api.open_store(opts.db) as store:
-        return prediction(fixture, stored_result(store, read_document(fixture.source_path).doc_id, run))
+        return [prediction(f, stored_result(store, read_document(f.source_path).doc_id, run)) for f in fixtures]
 
 
 def score_set(fixtures_dir: Path, form: str, backend: str, work: Path) -> Score:
     fixtures = load_fixtures(redress_set(fixtures_dir, form, work / form / fixtures_dir.name))
     with model_server(backend) as fake:
         opts = options(backend, work / f"{form}-{backend}.duckdb", fake)
-        scores = [score_fixture(f.fixture_id, f.source, f.gold, predict(f, opts, fake)) for f in fixtures]
+        preds = predict(fixtures, opts, fake)
+        scores = [score_fixture(f.fixture_id, f.source, f.gold, pred) for f, pred in zip(fixtures, preds, strict=True)]
     summary = summarise(scores)
     return Score(fixtures_dir.name, form, backend, summary["metrics"]["f1"], summary["issues"]["f1"],
                  summary["meta"]["accuracy"], summary)

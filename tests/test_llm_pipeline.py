@@ -191,8 +191,13 @@ def test_a_document_too_long_for_a_model_is_a_recorded_failure(
     assert fake.requests and all(len(document_of(r)) <= len(SMALL) for r in fake.requests)
 
 
-def test_model_results_are_cross_checked_against_the_offline_rules(fake: FakeLLM, samples: Path) -> None:
+def test_model_results_are_cross_checked_against_the_offline_rules_on_request(
+    fake: FakeLLM, samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run(fake, [samples])
+    assert query("SELECT count(*) FROM extractions WHERE crosscheck IS NOT NULL") == [(0,)]
+    monkeypatch.setenv("FAZHI_CROSSCHECK", "true")
+    run(fake, [samples], force=True)
     rows = query("SELECT crosscheck->>'$.metrics.model', crosscheck->>'$.metrics.rules', "
                  "crosscheck->>'$.metrics.agree', crosscheck->'$.meta_disagree' FROM extractions")
     assert len(rows) == 5
