@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from agent.cache import content_hash
 from agent.calllog import CallRecord, labelled, scope
+from agent.checks import Parts
 from agent.chunking import Chunk, chunk, estimate_tokens, split_chunk
 from agent.documents import Document
 from agent.errors import ExtractionError, FazhiError
@@ -218,21 +219,14 @@ class LLMBackend:
         pieces = [c for a, b in spans for c in chunk(layout.text, a, b, self.budget)]
         return [Ask((task,), Piece(((c.start, c.end),)), k, len(pieces) > 1) for k, c in enumerate(pieces)]
 
-    async def run_ask(self, run: DocumentRun, ask: Ask) -> None:
-        """One request's answers stored in the run; an answer cut at the output limit asks again for each
-        task on its own, then for each half of its text."""
-        if run.failed:
-            raise ExtractionError("another request of this document failed")
+    def request(self, run: DocumentRun, ask: Ask) -> tuple[list[dict[str, str]], Parts, str]:
+        """What an ask sends: its messages, the tasks' answer models, and the text its quotes must be in."""
         text = ask.piece.text(run.layout)
-        parts = {t.name: t.answer for t in ask.tasks}
         context = run.layout.context(ask.piece.spans[0][0]) if ask.partial else ""
-        try:
-            with labelled(task="+".join(parts), chunk=ask.index):
-                answers = await self.client.ask(self.messages(ask, text, context), parts, text)
-        except Truncated:
-            self.learn_limit(run.layout, ask)
-            await asyncio.gather(*(self.run_ask(run, smaller) for smaller in self.smaller(run.layout, ask)))
-            return
+        return self.messages(ask, text, context), {t.name: t.answer for t in ask.tasks}, text
+
+    def absorb(self, run: DocumentRun, ask: Ask, answers: dict[str, Answer]) -> None:
+        """An ask's answers into the run: flat answers as they are, items placed in the stored text."""
         run.answers += list(answers.values())
         for task in ask.tasks:
             value = answers[task.name].value
@@ -240,6 +234,21 @@ class LLMBackend:
                 run.items.setdefault(task.name, []).extend(place(value, ask.piece, run.layout, run.doc.text))
             else:
                 run.values[task.name] = value.model_dump(mode="json")
+
+    async def run_ask(self, run: DocumentRun, ask: Ask) -> None:
+        """One request's answers stored in the run; an answer cut at the output limit asks again for each
+        task on its own, then for each half of its text."""
+        if run.failed:
+            raise ExtractionError("another request of this document failed")
+        messages, parts, text = self.request(run, ask)
+        try:
+            with labelled(task="+".join(parts), chunk=ask.index):
+                answers = await self.client.ask(messages, parts, text)
+        except Truncated:
+            self.learn_limit(run.layout, ask)
+            await asyncio.gather(*(self.run_ask(run, smaller) for smaller in self.smaller(run.layout, ask)))
+            return
+        self.absorb(run, ask, answers)
 
     def learn_limit(self, layout: Layout, ask: Ask) -> None:
         """An answer cut at the output limit: later requests send at most half as much text."""
@@ -256,20 +265,32 @@ class LLMBackend:
                             "characters: raise max_tokens")
         return [Ask(ask.tasks, half, ask.index, partial=True) for half in halves]
 
+    def too_long(self, doc: Document) -> Outcome | None:
+        limit = self.client.profile.max_doc_chars
+        if len(doc.text) <= limit:
+            return None
+        return Outcome(doc.doc_id, error=f"{len(doc.text)} characters is over max_doc_chars={limit} for a "
+                       "model: raise it in fazhi.toml or FAZHI_MAX_DOC_CHARS, or use --backend offline")
+
     async def extract(self, doc: Document) -> Outcome:
         started = time.perf_counter()
-        limit = self.client.profile.max_doc_chars
-        if len(doc.text) > limit:
-            return Outcome(doc.doc_id, error=f"{len(doc.text)} characters is over max_doc_chars={limit} for a "
-                           "model: raise it in fazhi.toml or FAZHI_MAX_DOC_CHARS, or use --backend offline")
+        if (refused := self.too_long(doc)) is not None:
+            return refused
         run = DocumentRun(doc, await asyncio.to_thread(self.genre.segment, doc.text))
         with scope(doc.doc_id, run.calls):
             results = await asyncio.gather(*(self.guarded(run, a) for a in self.plan(run.layout)),
                                            return_exceptions=True)
-        outcome = Outcome(doc.doc_id, calls=run.calls, attempts=sum(a.attempts for a in run.answers),
-                          dropped=[d for a in run.answers for d in a.dropped],
-                          latency_s=time.perf_counter() - started, coverage=coverage(run.layout, self.genre))
         errors = [r for r in results if isinstance(r, BaseException)]
+        outcome = self.outcome(run, errors, time.perf_counter() - started)
+        if outcome.ok and self.client.profile.crosscheck:
+            outcome.crosscheck = await asyncio.to_thread(self.check, doc, outcome.result)
+        return outcome
+
+    def outcome(self, run: DocumentRun, errors: list[BaseException], latency_s: float) -> Outcome:
+        """A document's outcome from its run: the result assembled, or the first error."""
+        outcome = Outcome(run.doc.doc_id, calls=run.calls, attempts=sum(a.attempts for a in run.answers),
+                          dropped=[d for a in run.answers for d in a.dropped], latency_s=latency_s,
+                          coverage=coverage(run.layout, self.genre))
         if errors:
             outcome.error = str(errors[0]) if isinstance(errors[0], FazhiError) else (
                 f"{type(errors[0]).__name__}: {errors[0]}")
@@ -277,8 +298,6 @@ class LLMBackend:
         fields = {t.name: dedupe(run.items.get(t.name, [])) if t.chunked else run.values.get(t.name, {})
                   for t in self.genre.tasks}
         outcome.result = self.genre.result.model_validate(fields)
-        if self.client.profile.crosscheck:
-            outcome.crosscheck = await asyncio.to_thread(self.check, doc, outcome.result)
         return outcome
 
     async def guarded(self, run: DocumentRun, ask: Ask) -> None:
