@@ -4,7 +4,9 @@ import asyncio
 import importlib
 import json
 import os
-from collections.abc import Callable, Iterable
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,27 +120,46 @@ def extract(
 
 async def _extract(docs: list[Document], rejected: list[Rejected], options: Options, genre: Genre,
                    backend: Backend, on_start: Callable[[int], None], on_done: Callable[[Outcome], None]) -> RunSummary:
-    store = Store(db_path(options), genre)
-    runner = Runner(store, backend, options.concurrency or backend.concurrency)
-    summary = runner.start(docs)
+    """The run; SIGTERM or Ctrl-C ends it as `interrupted`, with what was done stored and the summary
+    returned."""
+    runner = Runner(db_path(options), genre, backend, options.concurrency or backend.concurrency)
+    summary, todo = runner.start(docs, options.force)
     summary.rejected = rejected
-    todo = runner.pending(docs, options.force)
-    summary.skipped = len(docs) - len(todo)
     on_start(len(todo))
     status = "interrupted"
-    try:
-        await runner.run(summary, todo, on_done)
-        status = "ok" if not summary.failed else "failed"
-    finally:
-        runner.finish(summary, status)
-        await backend.aclose()
-        store.close()
+    with terminate_cancels():
+        try:
+            await runner.run(summary, todo, on_done)
+            status = "ok" if not summary.failed else "failed"
+        except asyncio.CancelledError:
+            status = "interrupted"
+        finally:
+            runner.finish(summary, status)
+            await backend.aclose()
     return summary
 
 
-def open_store(db: str | None = None, read_only: bool = True, genre: str | None = None) -> Store:
-    """The store, for queries. Read-only unless asked."""
-    return Store(setting("db", db, "fazhi.duckdb"), load_genre(genre), read_only=read_only)
+@contextmanager
+def terminate_cancels() -> Iterator[None]:
+    """SIGTERM cancels the running task (as Ctrl-C does), in the main thread of a process."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    try:
+        loop.add_signal_handler(signal.SIGTERM, task.cancel) if task else None
+        installed = task is not None
+    except (RuntimeError, ValueError, NotImplementedError):
+        installed = False
+    try:
+        yield
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+def open_store(db: str | None = None, read_only: bool = True, genre: str | None = None,
+               external: bool | None = None) -> Store:
+    """The store, for queries. Read-only (and then sealed from other files) unless asked; `external`
+    lets an export write its files."""
+    return Store(setting("db", db, "fazhi.duckdb"), load_genre(genre), read_only=read_only, external=external)
 
 
 def show(doc: str, db: str | None = None) -> dict[str, Any]:

@@ -59,15 +59,17 @@ def ingest(paths: Paths, db: Db = None) -> None:
         raise typer.Exit(1)
 
 
-def print_summary(s: RunSummary) -> None:
+def print_summary(s: RunSummary, db: str) -> None:
     items = ", ".join(f"{n} {k}" for k, n in s.items.items()) or "no items"
-    say(f"Run {s.run_id} ({s.backend}{' ' + s.model if s.model else ''}, {s.prompt_version}): "
+    state = " INTERRUPTED" if s.status == "interrupted" else ""
+    say(f"Run {s.run_id}{state} ({s.backend}{' ' + s.model if s.model else ''}, {s.prompt_version}): "
         f"{s.done} done, {s.failed} failed, {s.skipped} already done, {len(s.rejected)} files skipped")
-    say(f"  {items}; {s.dropped} ungrounded items dropped")
+    say(f"  {items}; {s.dropped} items dropped by the checks")
     say(f"  {s.requests} requests, {s.cache_hits} cache hits, {s.tokens_in} tokens in "
         f"({s.tokens_cached} cached), {s.tokens_out} out, ${s.cost_usd:.4f}")
+    say(f"  stored in {db}" + ("; run the same command again to finish the rest" if state else ""))
     for doc_id, error in s.failures:
-        say(f"  failed {doc_id}: {error}")
+        say(f"  failed {s.name_of(doc_id)}: {error}")
     for bad in s.rejected:
         say(f"  skipped {bad.path}: {bad.reason}")
 
@@ -100,7 +102,9 @@ def extract(
                           use_cache=not no_cache, replay_only=offline, force=force)
     with Progress() as progress:
         summary = api.extract(paths, options, on_start=progress.start, on_done=progress.advance, notify=say)
-    print_summary(summary)
+    print_summary(summary, api.db_path(options))
+    if summary.status == "interrupted":
+        raise typer.Exit(130)
     if not summary.ok:
         raise typer.Exit(1)
 

@@ -2,14 +2,20 @@
 
 import asyncio
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from agent.backends import Backend, Outcome, schema_hash
 from agent.calllog import CallRecord
 from agent.documents import Document, Rejected
+from agent.genre import Genre
 from agent.store import Store
+
+FLUSH_SECONDS = 1.0
+FLUSH_SIZE = 200
 
 
 @dataclass
@@ -32,10 +38,16 @@ class RunSummary:
     cost_usd: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    paths: dict[str, str] = field(default_factory=dict)  # doc_id → the first file it was read from
+    status: str = "running"  # ok | failed | interrupted when the run is over
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.rejected
+        return not self.failures and not self.rejected and self.status != "interrupted"
+
+    def name_of(self, doc_id: str) -> str:
+        """The file a document was read from (its id when unknown)."""
+        return self.paths.get(doc_id, doc_id)
 
 
 def call_totals(calls: list[CallRecord]) -> dict[str, int]:
@@ -52,26 +64,38 @@ def item_counts(result: dict[str, Any] | None) -> dict[str, int]:
 
 
 class Runner:
-    """Runs one backend over documents, writing to the store as each document finishes."""
+    """Runs one backend over documents, storing results a batch at a time (at most FLUSH_SECONDS or
+    FLUSH_SIZE documents late); the database is opened for each batch only, so it can be queried
+    while a long run waits on a model."""
 
-    def __init__(self, store: Store, backend: Backend, concurrency: int = 4) -> None:
-        self.store = store
+    def __init__(self, db_path: str, genre: Genre, backend: Backend, concurrency: int = 4) -> None:
+        self.db_path = db_path
+        self.genre = genre
         self.backend = backend
         self.in_flight = asyncio.Semaphore(max(concurrency, 1) * 2)
         self.version = backend.prompt_version()
+        self.pending_saves: list[tuple[dict[str, Any], dict[str, Any] | None, list[CallRecord]]] = []
+        self.flushed_at = time.monotonic()
 
-    def start(self, docs: list[Document]) -> RunSummary:
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        with Store(self.db_path, self.genre) as store:
+            yield store
+
+    def start(self, docs: list[Document], force: bool) -> tuple[RunSummary, list[Document]]:
+        """A new run, and the documents it has to extract (all, with force)."""
         b = self.backend
-        run_id = self.store.start_run(
-            kind="extract", backend=b.name, profile=b.profile_name, model=b.model, base_url=b.base_url,
-            prompt_version=self.version, schema_hash=schema_hash(self.store.genre), n_docs=len(docs))
-        return RunSummary(run_id, b.name, b.model, self.version, documents=len(docs))
-
-    def pending(self, docs: list[Document], force: bool) -> list[Document]:
-        if force:
-            return docs
-        done = self.store.done_documents(self.backend.name, self.backend.model, self.version)
-        return [d for d in docs if d.doc_id not in done]
+        with self.store() as store:
+            store.mark_interrupted()
+            run_id = store.start_run(
+                kind="extract", backend=b.name, profile=b.profile_name, model=b.model, base_url=b.base_url,
+                prompt_version=self.version, schema_hash=schema_hash(self.genre), n_docs=len(docs))
+            done = set() if force else store.done_documents(b.name, b.model, self.version)
+        summary = RunSummary(run_id, b.name, b.model, self.version, documents=len(docs))
+        todo = [d for d in docs if d.doc_id not in done]
+        summary.skipped = len(docs) - len(todo)
+        summary.paths = {d.doc_id: d.paths[0] for d in docs if d.paths}
+        return summary, todo
 
     async def _one(self, doc: Document) -> Outcome:
         async with self.in_flight:
@@ -84,8 +108,8 @@ class Runner:
         return self.backend.cost(totals["tokens_in"], totals["tokens_cached"], totals["tokens_out"])
 
     def save(self, summary: RunSummary, outcome: Outcome) -> None:
-        calls = outcome.calls
-        totals = call_totals(calls)
+        """Count the outcome and queue it for the next batch written."""
+        totals = call_totals(outcome.calls)
         result = outcome.result.model_dump(mode="json") if outcome.result is not None else None
         record = {
             "run_id": summary.run_id, "doc_id": outcome.doc_id, "backend": self.backend.name,
@@ -98,25 +122,49 @@ class Runner:
             "crosscheck": json.dumps(outcome.crosscheck, ensure_ascii=False) if outcome.crosscheck else None,
             "coverage": json.dumps(outcome.coverage, ensure_ascii=False) if outcome.coverage else None,
         }
-        self.store.save_extraction(record, result, calls)
+        self.pending_saves.append((record, result, outcome.calls))
         tally(summary, outcome, totals, result, record["cost_usd"])
+
+    def flush(self, due_only: bool = False) -> None:
+        """Write the queued outcomes in one transaction (when due: enough of them, or time enough)."""
+        due = len(self.pending_saves) >= FLUSH_SIZE or time.monotonic() - self.flushed_at >= FLUSH_SECONDS
+        if not self.pending_saves or (due_only and not due):
+            return
+        with self.store() as store:
+            store.save_extractions(self.pending_saves)
+        self.pending_saves = []
+        self.flushed_at = time.monotonic()
 
     async def run(self, summary: RunSummary, docs: list[Document], on_done: Callable[[Outcome], None]) -> None:
         tasks = [asyncio.create_task(self._one(d)) for d in docs]
+        flusher = asyncio.create_task(self.flush_every())
         try:
             for next_done in asyncio.as_completed(tasks):
                 outcome = await next_done
                 self.save(summary, outcome)
                 on_done(outcome)
+                self.flush(due_only=True)
         finally:
-            for task in tasks:
+            for task in [*tasks, flusher]:
                 task.cancel()
+            await asyncio.gather(*tasks, flusher, return_exceptions=True)
+
+    async def flush_every(self) -> None:
+        """Results are stored within FLUSH_SECONDS even while the next document takes its time."""
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            self.flush()
 
     def finish(self, summary: RunSummary, status: str) -> None:
-        self.store.finish_run(
-            summary.run_id, status=status, n_done=summary.done, n_failed=summary.failed, n_skipped=summary.skipped,
-            requests=summary.requests, cache_hits=summary.cache_hits, tokens_in=summary.tokens_in,
-            tokens_out=summary.tokens_out, tokens_cached=summary.tokens_cached, cost_usd=summary.cost_usd)
+        """Write what is queued and close the run with its totals."""
+        self.flush()
+        summary.status = status
+        with self.store() as store:
+            store.finish_run(
+                summary.run_id, status=status, n_done=summary.done, n_failed=summary.failed,
+                n_skipped=summary.skipped, requests=summary.requests, cache_hits=summary.cache_hits,
+                tokens_in=summary.tokens_in, tokens_out=summary.tokens_out, tokens_cached=summary.tokens_cached,
+                cost_usd=summary.cost_usd)
 
 
 def tally(summary: RunSummary, outcome: Outcome, totals: dict[str, int], result: dict | None, cost: float) -> None:

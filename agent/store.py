@@ -1,11 +1,17 @@
 """The DuckDB store: numbered, append-only migrations; documents, runs, extractions and call logs.
 
-Each document's result is written in one transaction together with its call log, replacing any
-earlier result of the same backend, model and prompt version: no crash leaves half a document.
+Results are written in one transaction per batch of documents, each with its call log, replacing an
+earlier result of the same backend, model and prompt version (a failure never replaces a success): no
+crash leaves half a document. Writers hold the file only while they write (a long run opens it for
+each batch), so queries can run meanwhile; a read-only store cannot reach outside the database.
 """
 
+import contextlib
 import json
+import os
 import re
+import socket
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,13 +34,40 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+LOCK_WAIT_S = {True: 3.0, False: 30.0}  # how long a reader, a writer waits for another process's write
+
+
+def connect(path: str | Path, read_only: bool = False, wait: float | None = None,
+            external: bool | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection; a file locked by another writer is tried again for `wait` seconds. A read-only
+    connection cannot read or write other files (no COPY TO, no ATTACH, no read_csv('/etc/…')) unless
+    `external` (an export command) says so."""
+    deadline = time.monotonic() + (LOCK_WAIT_S[read_only] if wait is None else wait)
+    sealed = read_only if external is None else not external
+    config = {"enable_external_access": False, "lock_configuration": True} if sealed else {}
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise FazhiError(f"Cannot open database {path}: {one_line(exc)}") from exc
+            if time.monotonic() >= deadline:
+                raise DatabaseLocked(str(path)) from exc
+            time.sleep(0.2)
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def alive(pid: int) -> bool:
     try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise DatabaseLocked(str(path)) from exc
-        raise FazhiError(f"Cannot open database {path}: {exc}") from exc
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def migration_files(folder: Path) -> list[tuple[int, Path]]:
@@ -45,12 +78,12 @@ def migration_files(folder: Path) -> list[tuple[int, Path]]:
 class Store:
     """One DuckDB file. Open read-only for queries; writers migrate on open."""
 
-    def __init__(self, path: str | Path, genre: Genre, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, genre: Genre, read_only: bool = False, external: bool | None = None) -> None:
         self.path = str(path)
         self.genre = genre
         if read_only and not Path(self.path).exists():
             raise FazhiError(f"No database at {self.path}: run `fazhi extract` first, or pass --db FILE")
-        self.db = connect(self.path, read_only)
+        self.db = connect(self.path, read_only, external=external)
         if not read_only:
             self.migrate()
 
@@ -83,14 +116,23 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All or nothing: a failure (or a kill) inside leaves the database as it was."""
+        """All or nothing: a failure (or a kill) inside leaves the database as it was. A write the disk
+        refuses (full, read-only) is a one-line error."""
         self.db.execute("BEGIN")
         try:
             yield
+            self.db.execute("COMMIT")
+        except duckdb.IOException as exc:
+            self.rollback()
+            raise FazhiError(f"Cannot write the database {self.path}: {one_line(exc)} (is the disk full or "
+                             "read-only?)") from exc
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.rollback()
             raise
-        self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        with contextlib.suppress(duckdb.Error):
+            self.db.execute("ROLLBACK")
 
     def _apply(self, namespace: str, version: int, path: Path) -> None:
         with self.transaction():
@@ -111,7 +153,18 @@ class Store:
                 for d in docs for p in d.paths],
                 conflict="ON CONFLICT DO NOTHING")
 
+    def mark_interrupted(self) -> int:
+        """Runs left 'running' by a process of this machine that is gone are marked 'interrupted'."""
+        rows = self.db.execute("SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ?",
+                               [socket.gethostname()]).fetchall()
+        dead = [run_id for run_id, pid in rows if pid is None or not alive(pid)]
+        if dead:
+            self.db.execute("UPDATE runs SET status = 'interrupted', finished_at = current_timestamp"
+                            " WHERE run_id IN (SELECT unnest(?::INTEGER[]))", [dead])
+        return len(dead)
+
     def start_run(self, **values: Any) -> int:
+        values = values | {"pid": os.getpid(), "host": socket.gethostname()}
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         row = self.db.execute(f"INSERT INTO runs ({columns}) VALUES ({marks}) RETURNING run_id",
@@ -134,17 +187,31 @@ class Store:
     ) -> int:
         """Store one document's outcome, its items and its calls in one transaction."""
         with self.transaction():
-            self._drop_previous(record)
-            extraction_id = self.insert_row("extractions", record, returning="extraction_id")
-            if result is not None:
-                self._insert_result(extraction_id, record["doc_id"], result)
-            self._insert_calls(record["run_id"], calls)
+            return self.insert_extraction(record, result, calls)
+
+    def save_extractions(self, saves: Sequence[tuple[dict[str, Any], dict[str, Any] | None, Sequence[CallRecord]]]
+                         ) -> None:
+        """Store many documents' outcomes in one transaction."""
+        with self.transaction():
+            for record, result, calls in saves:
+                self.insert_extraction(record, result, calls)
+
+    def insert_extraction(self, record: dict[str, Any], result: dict[str, Any] | None,
+                          calls: Sequence[CallRecord]) -> int:
+        self._drop_previous(record)
+        extraction_id = self.insert_row("extractions", record, returning="extraction_id")
+        if result is not None:
+            self._insert_result(extraction_id, record["doc_id"], result)
+        self._insert_calls(record["run_id"], calls)
         return extraction_id
 
     def _drop_previous(self, record: dict[str, Any]) -> None:
+        """Earlier results of the same backend, model and prompt version: a success replaces them all, a
+        failure only earlier failures (a failed re-extraction never loses a stored result)."""
+        only_failed = "" if record["status"] == "ok" else " AND status <> 'ok'"
         old = [r[0] for r in self.db.execute(
             "SELECT extraction_id FROM extractions WHERE doc_id = ? AND backend = ?"
-            " AND model IS NOT DISTINCT FROM ? AND prompt_version = ?",
+            " AND model IS NOT DISTINCT FROM ? AND prompt_version = ?" + only_failed,
             [record["doc_id"], record["backend"], record["model"], record["prompt_version"]]).fetchall()]
         if not old:
             return
@@ -180,18 +247,18 @@ class Store:
                 self.insert_rows(task.name, [keys | {"idx": i} | item for i, item in enumerate(value or [])])
 
     def _insert_calls(self, run_id: int, calls: Sequence[CallRecord]) -> None:
-        rows = [[run_id, *(getattr(c, k) for k in CALL_COLUMNS[1:])] for c in calls]
-        if rows:
-            marks = ", ".join("?" for _ in CALL_COLUMNS)
-            self.db.executemany(f"INSERT INTO llm_calls ({', '.join(CALL_COLUMNS)}) VALUES ({marks})", rows)
+        self.insert_rows("llm_calls", [{"run_id": run_id, **{k: getattr(c, k) for k in CALL_COLUMNS[1:]}}
+                                       for c in calls])
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         try:
             cursor = self.db.execute(sql, list(params))
         except duckdb.Error as exc:
-            message = str(exc).splitlines()[0]
+            message = str(exc).strip()
             if "read-only mode" in message:
                 message = "the database is open read-only: pass --write to change it"
+            elif "external access" in message.lower():
+                message += "\n(a read-only query cannot reach files: use `fazhi export`, or --write)"
             raise QueryError(message) from exc
         columns = [d[0] for d in cursor.description or []]
         return columns, cursor.fetchall() if columns else []

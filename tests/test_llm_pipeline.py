@@ -134,7 +134,7 @@ def test_killed_run_resumes_without_duplicates(fake: FakeLLM, samples: Path) -> 
                  ) == [(0,)]
 
 
-def settle(fake: FakeLLM, quiet: float = 1.5, limit: float = 30) -> None:
+def settle(fake: FakeLLM, quiet: float = 2.5, limit: float = 30) -> None:
     """Wait until requests stop arriving (everything but the hanging document is done)."""
     deadline, seen, since = time.monotonic() + limit, -1, time.monotonic()
     while time.monotonic() < deadline:

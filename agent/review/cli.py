@@ -74,7 +74,7 @@ def export(
     from agent import api
     from agent.review.exports import export_tables
 
-    with api.open_store(db) as store:
+    with api.open_store(db, external=True) as store:
         written = export_tables(store, out, fmt, all_runs)
     for path in written:
         typer.echo(str(path))
