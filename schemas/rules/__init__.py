@@ -4,7 +4,7 @@
 the offline, deterministic backend.
 """
 
-from schemas.rules.layout import PART_KINDS
 from schemas.rules.offline import extract_offline, read_layout
+from schemas.rules.parts import PART_KINDS
 
 __all__ = ["PART_KINDS", "extract_offline", "read_layout"]

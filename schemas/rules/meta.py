@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from agent.genre import Part
 from schemas.enums import AdminLevel, DocType
+from schemas.numerals import chinese_digits, chinese_int
 from schemas.report import ReportMeta
 from schemas.rules import areas, gazetteer
-from schemas.rules.layout import SIGNATURE, compact, is_signature, split_lines
+from schemas.rules.frame import SIGNATURE, compact, is_signature, split_lines
 from schemas.rules.reading import FIELD_LABEL
 
 BODY_KINDS = ("opening", "achievements", "problems", "plans")
@@ -50,7 +51,6 @@ SURVEY_OPENING = re.compile(r"调研|视察|执法检查")
 SALUTATION = re.compile(r"主任、副主任|各位委员|各位副主任")
 PREFECTURE_CUES = re.compile(r"县[(（]市、?区[)）]|县市区|区县|县区|各县|市辖区|县级市|县、市、区")
 COUNTY_CUES = re.compile(r"乡镇|镇街|镇乡|强县|县域")
-CN_DIGIT = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
 
 
 @dataclass(frozen=True)
@@ -140,22 +140,13 @@ def iso(year: str, month: str, day: str) -> str | None:
     return f"{y:04d}-{mo:02d}-{d:02d}" if 1 <= mo <= 12 and 1 <= d <= 31 else None
 
 
-def cn_number(s: str) -> int:
-    if s.startswith("十"):
-        return 10 + (CN_DIGIT.get(s[1], 0) if len(s) > 1 else 0)
-    if len(s) >= 2 and s[1] == "十":
-        return CN_DIGIT.get(s[0], 0) * 10 + (CN_DIGIT.get(s[2], 0) if len(s) > 2 else 0)
-    return CN_DIGIT.get(s, 0)
-
-
 def first_date(s: str) -> str | None:
     m = DATE.search(s)
     if m:
         return iso(*m.groups())
     m = CN_DATE.search(s)
     if m:
-        year = "".join(str(CN_DIGIT.get(ch, 0)) for ch in m[1])
-        return iso(year, str(cn_number(m[2])), str(cn_number(m[3])))
+        return iso(chinese_digits(m[1]), str(chinese_int(m[2])), str(chinese_int(m[3])))
     return None
 
 

@@ -20,10 +20,11 @@ from functools import cached_property
 
 from agent.genre import Part
 from schemas.enums import Qualifier
-from schemas.numerals import halfwidth, is_chinese, parse_number, scale
+from schemas.numerals import CHINESE, CN_DIGITS, halfwidth, is_chinese, parse_number, scale
 from schemas.report import Metric
 from schemas.rules import lexicon as lx
 from schemas.rules.categories import classify_layers
+from schemas.rules.headings import CN, marker
 from schemas.rules.tables import TableIndex
 from schemas.taxonomy import match_canonical
 
@@ -39,11 +40,10 @@ def _is_cjk(char: str) -> bool:
     return bool(char) and "\u4e00" <= char <= "\u9fff"
 
 
-CN = "零〇一二两三四五六七八九十百千"
 UNITS = (*lx.PERCENT_UNITS, *lx.COMPOUND_UNITS, *lx.SINGLE_UNITS)
 MULTIPLIER = {"万亿": 1e12, "千万": 1e7, "百万": 1e6, "万": 1e4, "亿": 1e8}
 QUANTITY_RE = re.compile(
-    rf"(?<![\d.])(?P<num>\d+(?:[,，]\d{{3}}(?!\d))*(?:\.\d+)?|[{CN}][{CN}万亿]*(?:点[零〇一二三四五六七八九]+)?)"
+    rf"(?<![\d.])(?P<num>\d+(?:[,，]\d{{3}}(?!\d))*(?:\.\d+)?|{CHINESE})"
     rf"(?P<q1>余|多)?(?P<mult>{_alt(list(MULTIPLIER))})?(?P<q2>余|多)?[ \u00a0]?(?P<unit>{_alt(UNITS)})?"
 )
 CLAUSE_STOP_RE = re.compile(r"[；;。：:！？!?\n]|(?<!\d)[,，]|[,，](?!\d{3}(?!\d))")
@@ -54,10 +54,11 @@ SHIELD_RE = re.compile(
     r"|〔[^〕\n]{0,12}〕|\[[^\]\n]{0,12}\]|\"[^\"\n]{1,30}\"|‘[^’\n]{0,30}’"
 )
 YEAR_RE = re.compile(r"(?<!\d)(20\d\d|19\d\d)年(?![\d—\-–~～至])")
-HEADING_RES = (
-    re.compile(r"^[ \t\u3000]*[一二三四五六七八九十]+、", re.M),
-    re.compile(r"^[ \t\u3000]*[(（][一二三四五六七八九十]+[)）]", re.M),
-    re.compile(r"^[ \t\u3000]*\d{1,2}[.、](?!\d)|(?:^|(?<=[。；;\s]))[一二三四五六七八九十]+是", re.M),
+LINE_START = r"(?m)^[ \t\u3000]*"
+HEADING_RES = (  # section (一、), item (（一）), sub-item (1. or 一是 after a sentence's end) headings
+    re.compile(LINE_START + marker("cn")),
+    re.compile(LINE_START + marker("paren")),
+    re.compile(rf"{LINE_START}{marker('num')}|(?:^|(?<=[。；;\s])){marker('shi')}"),
 )
 HEADING_END_RE = re.compile(r"[。；;！？!?\n]")
 LAYER_WEIGHTS = (3.0, 2.0, 1.0, 1.2, 1.0, 0.3)  # evidence, clause, ；-phrase, item, section, top heading
@@ -81,7 +82,7 @@ DEADLINE_RE = re.compile(r"(?<!截)(?:到|至|在)?(20\d\d)年(?:底|末)?(?:前
 TO_YEAR_RE = re.compile(r"(?<!截)(?<!提高|提升|增长|增加|上升|下降|降低|减少|扩大|缩短|压缩)(?:到|至)(20\d\d)年")
 HOTLINE_RE = re.compile(r"1\d{2,5}[\u4e00-\u9fff]{0,10}?(?:热线|服务平台|专线)")
 COMPARISON_RE = re.compile(rf"(?:{_alt(lx.COMPARISON_WORDS)})(?:的|为|是|:)?[(（]?$")
-RANGE_LEFT_RE = re.compile(rf"[\d{CN}万%][{lx.RANGE_SIGNS}]$")
+RANGE_LEFT_RE = re.compile(rf"[\d{CN_DIGITS}万%][{lx.RANGE_SIGNS}]$")
 RANGE_RIGHT_RE = re.compile(rf"[{lx.RANGE_SIGNS}][\d零〇一二两三四五六七八九十]")
 BARE_NOUN_RE = re.compile(_alt(lx.BARE_COUNT_NOUNS))
 
@@ -365,9 +366,9 @@ def evidence_span(doc: Doc, q: Quantity, lo: int, hi: int) -> tuple[int, int]:
     start, end = max(start, q.start - EVIDENCE_REACH[0]), min(end, q.end + EVIDENCE_REACH[1])
     start, end = _inside_brackets(flat, q, start, end)
     start, end = _list_item(flat, q, start, end)
-    marker = LIST_MARKER_RE.match(flat, start, end)
-    if marker and marker.end() <= q.start:
-        start = marker.end()
+    listed = LIST_MARKER_RE.match(flat, start, end)
+    if listed and listed.end() <= q.start:
+        start = listed.end()
     while start < q.start and flat[start] in " \t\u3000":
         start += 1
     while end > q.end and flat[end - 1] in " \t\u3000":
@@ -405,7 +406,8 @@ def _list_item(flat: str, q: Quantity, start: int, end: int) -> tuple[int, int]:
 
 # ---------------------------------------------------------------- naming
 
-LIST_MARKER_RE = re.compile(rf"^[\s\u3000]*(?:{lx.LIST_MARKER}[\s\u3000]*)+")
+LIST_MARKER = "|".join([*(marker(style) for style in ("shi", "paren", "paren_num", "num")), f"其[{CN}]"])
+LIST_MARKER_RE = re.compile(rf"^[\s\u3000]*(?:(?:{LIST_MARKER})[\s\u3000]*)+")
 NAME_PREFIX_RE = re.compile(rf"^(?:{lx.TIME_PREFIX}|{lx.SCOPE_PREFIX}|{_alt(lx.FILLER_WORDS)}|[\s\u3000、]+)")
 PREPOSITION_RE = re.compile(rf"^(?:{_alt(lx.PREPOSITIONS)})")
 LINK_SUFFIX_RE = re.compile(rf"(?:{_alt(lx.LINK_WORDS + tuple(lx.PREFIX_QUALIFIERS))})$")

@@ -15,9 +15,9 @@ from agent.genre import Layout, Part
 from schemas.enums import DocType
 from schemas.report import Metric, ReportExtraction, ReportMeta
 from schemas.rules.issues import extract_issues
-from schemas.rules.layout import segment
 from schemas.rules.meta import extract_meta
 from schemas.rules.metrics import extract_metrics
+from schemas.rules.parts import segment
 from schemas.rules.reading import Reading, read
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from statistics import quantiles
 
 from schemas.rules import areas, gazetteer
 from schemas.rules.headings import MARKER_RE, Marker, marker_of
-from schemas.rules.layout import admits_problems
+from schemas.rules.parts import admits_problems
 
 LINE_BREAK = re.compile(r"[\n\r\f\v\u2028\u2029\x85]")
 PAGE_BREAK = "\f"
