@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from agent.genre import Part
 from schemas.rules.headings import heading_match, markers
+from schemas.rules.lexicon import alt, words
 
 LINE_RE = re.compile(r"[^\n\r\u2028\u2029]+")
 SPACE_RE = re.compile(r"\s+")
@@ -25,33 +26,22 @@ FLAT_BREAK = re.compile(  # a section heading after a sentence's end, in a line 
     rf"(?<=[。！？!?\s])[ \t\u3000]*(?={markers(('part', 'cn', 'paren'))})"
 )
 STRONG_BOILER = re.compile(
-    r"网站标识码|ICP备|公网安备|备案号|索引号|发布机构|发布日期|发布时间|浏览次数|访问次数|阅读次数|点击次数|点击数"
-    r"|访问量|阅读量|您当前所在位置|您当前的位置|当前位置[:：]|您的位置|您现在的位置|所在的?位置[:：]|返回顶部|扫一扫"
-    r"|手机打开|手机扫描|打印本页|打印页面|打印文章|关闭本页|关闭窗口|版权所有|copyright|©|主办单位|承办单位"
-    r"|技术支持|网站地图|主题分类|公文时效|发文字号|发文机关|成文日期|生成日期|如若转载|转载请注明|转载须注明"
-    r"|本文链接|原文链接|责任编辑|字号[:：]|【字体|字体[:：]|大中小】|\[大中小\]|分享到|上一篇|下一篇|相关链接"
-    r"|相关阅读|相关文章|相关新闻|欢迎访问|今天是|信息来源[:：]|文章来源[:：]|发布单位|信息索取号|语音播报|浏览量"
-    r"|转载",
-    re.I,
-)
-WEAK_BOILER = re.compile(
-    r"来源[:：]|作者[:：]|编辑[:：]|审核[:：]|校对[:：]|主办[:：]|承办[:：]|协办|联系电话|联系我们|联系方式|电话[:：]"
-    r"|邮编|地址[:：]|传真|e-?mail|首页|登录|注册|无障碍|长者|适老化|关闭|打印|收藏|分享|微信|微博|点击|文号[:：]"
-    r"|日期[:：]|时间[:：]|阅读[:：]",
-    re.I,
-)
-TITLE_WORDS = re.compile(r"报告|总结|汇报|公报|情况|要点|意见|方案|规划|纲要|白皮书|(?:法治|依法).{0,8}建设")
+    rf"{alt(words('frame.boiler_strong'))}|(?:{alt(words('frame.boiler_strong_labels'))})[:：]", re.I)
+WEAK_BOILER = re.compile(rf"{alt(words('frame.boiler_weak'))}|(?:{alt(words('frame.boiler_weak_labels'))})[:：]", re.I)
+TITLE_WORDS = re.compile(rf"{alt(words('frame.title_words'))}|(?:法治|依法).{{0,8}}建设")
 DATE_LINE = re.compile(
     r"[(（]?(?:\d{4}年\d{1,2}月\d{1,2}日|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,3}月"
     r"[一二三四五六七八九十]{1,3}日|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})[)）]?"
 )
-ORG_SUFFIX = r"(?:人民政府|政府|办公室|办公厅|委员会|常委会|局|厅|委|院|部|署|中心|所|处|办)"
+ORG_SUFFIX = rf"(?:{alt(words('orgs.signature'))})"
 SIGNATURE = re.compile(rf"[^\d。，,；;：:！!？?]{{2,30}}?{ORG_SUFFIX}(?:[(（][^)）]{{0,10}}[)）])?")
+PUBLICITY_NOTE = re.compile(rf"[(（](?:{alt(words('frame.publicity_notes'))})[^)）]{{0,12}}[)）]")  # （此件公开发布）
 CLOSING_PHRASE = re.compile(
-    r"(?:特此|专此)报告[。.]?|以上报告[，,]?请(?:予)?审议[。.]?|[(（](?:此件|本件)[^)）]{0,12}[)）]"
+    rf"(?:{alt(words('frame.closing_phrases'))})[。.]?|以上报告[，,]?请(?:予)?审议[。.]?|{PUBLICITY_NOTE.pattern}"
 )
 PAGE_NUMBER = re.compile(r"[-—－–]*(?:第)?\d{1,3}(?:页)?(?:/(?:共)?\d{1,3}页?)?[-—－–]*|[-—－–]+\d{1,3}[-—－–]+")
-NOT_TITLE = (">", "»", "|", "｜", "首页", "当前位置", "上一篇", "下一篇")
+NOT_TITLE = words("frame.not_title")
+TITLE_ENDINGS = words("frame.title_endings")
 LINK_TAIL = re.compile(r"(?:\d{4}[-/.])?\d{1,2}[-/.]\d{1,2}[)\]）】]?$")
 
 
@@ -202,9 +192,9 @@ def joins_title(before: Line, title: Line) -> bool:
 def continues_title(title: Line, after: Line) -> bool:
     c = compact(after.text)
     return (
-        not compact(title.text).endswith(("报告", "总结", "情况"))
+        not compact(title.text).endswith(TITLE_ENDINGS)
         and len(c) <= 30
-        and c.endswith(("报告", "总结", "情况"))
+        and c.endswith(TITLE_ENDINGS)
         and not is_boiler(after.text)
     )
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from agent.genre import Part
 from schemas.rules.frame import Line, compact, split_lines
 from schemas.rules.headings import heading_match, heading_title, marker, numeral_value
+from schemas.rules.lexicon import alt, words
 from schemas.rules.parts import ENUMERATED_PROBLEMS, is_section_title, unnumbered_kind
 
 ENUMERATION_MIN = 8  # a 、-separated part shorter than this is a list inside one problem
@@ -22,14 +23,12 @@ ITEM_STYLES = (  # (item style, marker style, what the marker follows), highest 
 MARKERS = tuple((name, re.compile(f"(?m){brk}{marker(style, 'n')}")) for name, style, brk in ITEM_STYLES)
 PARAGRAPH_END = "。！!？?：:；;…”」"
 WRAP_MIN = 16  # a line shorter than this ends its paragraph (a heading, or a paragraph's last line)
-LEAD_IN_WORDS = re.compile(
-    r"(?:存在|面临|还有|仍有)着?(?:一些|不少|以下|如下|若干|诸多|许多|一定的?|的)[^。]{0,12}(?:问题|不足|短板|困难|差距|薄弱)"
-    r"|(?:成绩|成效|进展)[^。]{0,30}(?:但|然而|同时)"
+LEAD_IN_WORDS = re.compile(  # 存在一些不足：… / 成效明显，但…
+    rf"(?:{alt(words('problems.lead_in_verbs'))})着?(?:{alt(words('problems.lead_in_quantities'))})[^。]{{0,12}}"
+    rf"(?:{alt(words('problems.lead_in_nouns'))})"
+    rf"|(?:{alt(words('achievements.results'))})[^。]{{0,30}}(?:{alt(words('problems.lead_in_turns'))})"
 )
-LEAD_IN = re.compile(
-    r"[：:]|[，,]\s*(?:如|例如|比如|主要是|主要有|主要表现[为在]|主要体现[为在]|具体表现[为在]|表现[为在])"
-)
-
+LEAD_IN = re.compile(rf"[：:]|[，,]\s*(?:{alt(words('problems.item_leads'))})")
 
 @dataclass(frozen=True)
 class Item:

@@ -25,10 +25,10 @@ METRIC_WINDOW = 200_000  # characters; reports are far shorter, only huge inputs
 T = TypeVar("T")
 
 
-def guarded(rule: Callable[[str, list[Part]], T], text: str, parts: list[Part], empty: Callable[[], T]) -> T:
-    """The rule's answer, or `empty()` if the rule fails."""
+def guarded(rule: Callable[..., T], text: str, parts: list[Part], empty: Callable[[], T], *extra: object) -> T:
+    """The rule's answer (`rule(text, parts, *extra)`), or `empty()` if the rule fails."""
     try:
-        return rule(text, parts)
+        return rule(text, parts, *extra)
     except Exception:  # one failing rule must not lose the whole extraction
         log.exception("offline rule %s failed on a %d-character text", rule.__name__, len(text))
         return empty()
@@ -79,15 +79,15 @@ def shifted(metric: Metric, offset: int) -> Metric:
     return metric.model_copy(update={"start": start, "end": end})
 
 
-def windowed_metrics(text: str, parts: list[Part]) -> list[Metric]:
+def windowed_metrics(text: str, parts: list[Part], report_year: int) -> list[Metric]:
     """extract_metrics, run window by window on a very long text so that time stays linear in it."""
     if len(text) <= METRIC_WINDOW:
-        return extract_metrics(text, parts)
+        return extract_metrics(text, parts, report_year)
     found: list[Metric] = []
     for start, end in windows(text):
         window_parts = clip(parts, start, end)
         if window_parts:
-            found += [shifted(m, start) for m in extract_metrics(text[start:end], window_parts)]
+            found += [shifted(m, start) for m in extract_metrics(text[start:end], window_parts, report_year)]
     return found
 
 
@@ -127,7 +127,7 @@ def extract_offline(raw: str) -> ReportExtraction:
     text = reading.text
     parts = safe_segment(text)
     meta = guarded(extract_meta, text, parts, ReportMeta)
-    metrics = own_figures(guarded(windowed_metrics, text, parts, list), parts, meta)
+    metrics = own_figures(guarded(windowed_metrics, text, parts, list, meta.report_year or 0), parts, meta)
     issues = guarded(extract_issues, text, parts, list)
     return ReportExtraction(meta=meta, metrics=[stored(m, reading) for m in metrics],
                             issues=[stored(i, reading) for i in issues])

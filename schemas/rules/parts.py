@@ -15,48 +15,42 @@ from dataclasses import dataclass
 from agent.genre import Part
 from schemas.rules.frame import Line, compact, frame_head, front, layout_lines, split_lines, tail
 from schemas.rules.headings import CN, HEAD_RE, ITEM_START, heading_match, heading_title, numeral_value
+from schemas.rules.lexicon import NEXT_STEP, PLAN_CUE, alt, any_of, words
 
 PART_KINDS = ("header", "title", "opening", "achievements", "problems", "plans", "closing", "footer")
-PROBLEM_WORDS = re.compile(r"问题|不足|短板|困难|差距|薄弱|弱项|瓶颈|难点")
-PROBLEM_NEG = re.compile(
-    r"(?:解决|整治|整改|破解|化解|聚焦|针对|排查|治理|回应|梳理|破除|攻克|补齐|补强|弥补|填补|克服|突破)"
-    r"[^，,。]{0,8}(?:问题|困难|短板|瓶颈|难点|弱项|薄弱)"
-    r"|问题导向"
+PROBLEM_WORDS = any_of("problems.words")
+PROBLEM_NEG = re.compile(  # 着力解决…问题 is work done, not a problem admitted
+    rf"(?:{alt(words('problems.remedies'))})[^，,。]{{0,8}}(?:{alt(words('problems.remedied'))})"
+    rf"|{alt(words('problems.not_admitted'))}"
 )
 PLAN_STRONG = re.compile(
-    r"下一步|下步|打算|思路|展望|今后|明年|未来|努力方向|工作重点|重点工作|奋斗目标|(?:做好|抓好|推进|实现)(?:19|20)\d{2}年")
-STRONG_ACHIEVE = re.compile(r"回顾|完成情况|工作情况|(?<![新更])(?:成效|进展|成绩)")
-ASPIRATION = re.compile(r"奋力|力争|确保|全力|加快|努力|争取|推动")  # 奋力推动…取得新成效 is a goal
-ACHIEVE_WORDS = re.compile(r"成效|成绩|成果|进展|回顾|情况|做法|亮点|经验|基本|概况")
-PLAN_WEAK = re.compile(r"计划|安排|举措|措施|建议|目标|任务|对策|意见|方向")
+    rf"{alt(words('plans.heading_strong'))}|(?:{alt(words('plans.heading_year_verbs'))})(?:19|20)\d{{2}}年")
+STRONG_ACHIEVE = re.compile(  # 回顾, 完成情况, 成效 (not 新成效)
+    rf"{alt(words('achievements.reviews'))}|(?<![新更])(?:{alt(words('achievements.results'))})")
+ASPIRATION = any_of("achievements.aspirations")  # 奋力推动…取得新成效 is a goal
+ACHIEVE_WORDS = any_of("achievements.words")
+PLAN_WEAK = any_of("plans.heading_weak")
 UNNUMBERED = (
-    ("problems", re.compile(
-        r"存在的?(?:主要)?(?:问题|不足|短板|困难|差距)|(?:问题|困难)(?:和|与|及)(?:不足|差距|短板|挑战)"
-        r"|不足(?:和|与|及|之处)|主要问题|短板弱项")),
+    ("problems", any_of("problems.sections")),
     ("plans", re.compile(
-        r"^(?:下一步|下步|今后)|^\d{4}年[^。]{0,12}(?:打算|计划|安排|思路|举措|措施|重点工作|目标)"
-        r"|工作(?:打算|计划|安排|思路|展望)|努力方向|意见建议|对策建议|几点建议")),
-    ("achievements", re.compile(
-        r"主要(?:工作|做法|成效|成绩)|工作(?:成效|成绩|情况|进展|回顾)|基本情况|取得的(?:成效|成绩)")),
+        rf"^(?:{alt(words('plans.openers'))})|^\d{{4}}年[^。]{{0,12}}(?:{alt(words('plans.year_heading_nouns'))})"
+        rf"|{alt(words('plans.headings'))}")),
+    ("achievements", any_of("achievements.headings")),
 )
-PLAN_CUE = re.compile(
-    r"(?:下一步|下步|今后|接下来|为此|针对(?:上述|以上|这些|存在的)|(?:\d{4}年(?:度)?[，,]?\s*)?"
-    r"(?:我们|我市|我县|我区|我局|我省|我州|我委)(?:将|要|会))"
-)
-STRONG_PLAN_CUE = re.compile(r"下一步|下步")
-PROBLEM_ADMIT = re.compile(r"存在|面临|看到|认识到|正视|还有")
-LIST_CUE = re.compile(r"[：:]|一是|主要(?:是|有|表现|体现)|具体(?:表现|体现)|[，,]\s*(?:如|比如|例如)")
-ENUMERATED_PROBLEMS = re.compile(
-    r"(?:还|仍|也|依然|仍然|同时)存在着?(?P<list>[^。；;]{8,400}?)等(?:方面的?)?(?:问题|不足|短板|困难|差距)"
-    r"|(?:主要是|主要表现[为在]|具体表现[为在])[：:]?(?P<listed>[^。；;]{8,400}?)(?=。|$)"
+PROBLEM_ADMIT = any_of("problems.admissions")
+LIST_CUE = re.compile(rf"[：:]|{alt(words('problems.list_cues'))}|[，,]\s*(?:{alt(words('problems.examples'))})")
+ENUMERATED_PROBLEMS = re.compile(  # …还存在A、B、C等问题 / 主要表现为：A、B、C。
+    rf"(?:{alt(words('problems.enumeration_lead'))})存在着?(?P<list>[^。；;]{{8,400}}?)等(?:方面的?)?"
+    rf"(?:{alt(words('problems.enumeration_nouns'))})"
+    rf"|(?:{alt(words('problems.listed_lead'))})[：:]?(?P<listed>[^。；;]{{8,400}}?)(?=。|$)"
 )
 HEADING_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 APPENDIX = re.compile(r"附件[一二三四五六七八九十\d]{0,3}(?:[:：](?P<title>.{0,40}))?")
-NOTES = re.compile(r"名词解释|术语|注释|说明")
+NOTES = any_of("frame.appendix_notes")
 DATED_WORK = re.compile(
-    r"(?:19|20)\d{2}年(?:度)?(?:的)?(?:主要|重点)?(?:工作|任务|指标|目标)(?:任务|安排|重点|目标|预期)?")
-SECTION_TITLE_FILLER = re.compile(r"[的和与及、]|主要|方面|原因|分析|当前|目前|工作中|一些|几个|及其")
-
+    rf"(?:19|20)\d{{2}}年(?:度)?(?:的)?(?:{alt(words('achievements.dated_work_before'))})?"
+    rf"(?:{alt(words('achievements.dated_work'))})(?:{alt(words('achievements.dated_work_after'))})?")
+SECTION_TITLE_FILLER = any_of("problems.section_fillers")
 
 @dataclass(frozen=True)
 class Heading:
@@ -227,7 +221,7 @@ def section_parts(text: str, heading: Heading, stop: int) -> list[Part]:
     start = heading.line.start
     if heading.kind != "problems":
         return [Part(heading.kind, start, stop)]
-    cue = PLAN_CUE if heading.combined else STRONG_PLAN_CUE
+    cue = PLAN_CUE if heading.combined else NEXT_STEP
     after = title_end(heading.line)
     splits = [plan_split(text, after, stop, cue), plan_subheading(text, after, stop, heading.combined)]
     split = min((x for x in splits if x is not None), default=None)
