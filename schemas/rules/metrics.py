@@ -9,11 +9,17 @@ the clause out to the headings) and the canonical key (taxonomy phrasings, same 
 All context is read from a length-preserving half-width copy of the text (`halfwidth`), so every
 offset indexes the original text and `evidence == text[start:end]`. Everything a number needs
 from the whole text (stops, quoted spans, headings) is computed once per document.
+
+Given a `trace` list, `extract_metrics` records there what became of every number with a unit (a
+`Candidate`): "kept", the name of the exclusion rule that dropped it (`CHECKS` in order, then "target";
+"quoted" for a number inside 《》 or quotes), or "not_read" for the parts it does not read. The words
+the rules match are in data/words.toml (see `lexicon`).
 """
 
 import itertools
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agent.genre import Part
@@ -137,6 +143,23 @@ class Quantity:
         return self.unit in ("%", "‰")
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """What became of one number with a unit: kept as a metric ("kept", with its evidence span), excluded by
+    a rule (`rule`, the check that excluded it; `reason`, its finer word: rank, streak …), or not read
+    ("not_read": it lies in a part the metric rules do not read, `part` says which). Offsets index the text
+    the rules read."""
+
+    start: int  # the number with its unit (and a qualifier after it)
+    end: int
+    value: float
+    unit: str
+    part: str
+    rule: str
+    reason: str | None = None
+    evidence: tuple[int, int] | None = None
+
+
 class Doc:
     """A text with what every number needs computed once: stops, shielded spans, headings."""
 
@@ -203,14 +226,26 @@ class Doc:
 
 # ---------------------------------------------------------------- scanning numbers
 
-def scan(doc: Doc, lo: int, hi: int) -> list[Quantity]:
-    """Every number with a unit in [lo, hi) that its context does not exclude."""
+def scan(doc: Doc, lo: int, hi: int, trace: list[Candidate] | None = None,
+         parts: Sequence[Part] = ()) -> list[Quantity]:
+    """Every number with a unit in [lo, hi) that its context does not exclude; with `trace`, each excluded
+    one is recorded there with the rule that excluded it and the kind of its part (of `parts`)."""
     found = []
     for m in QUANTITY_RE.finditer(doc.flat, lo, hi):
         quantity = quantity_of(doc.flat, m)
-        if quantity is not None and exclusion(doc, quantity, lo) is None:
+        if quantity is None:
+            continue
+        excluded = exclusion(doc, quantity, lo)
+        if excluded is None:
             found.append(quantity)
+        elif trace is not None:
+            trace.append(candidate(quantity, part_at(parts, quantity.start), *excluded))
     return found
+
+
+def candidate(q: Quantity, part: str, rule: str, reason: str | None = None,
+              evidence: tuple[int, int] | None = None) -> Candidate:
+    return Candidate(q.start, q.end, q.value, q.unit, part, rule, reason, evidence)
 
 
 def quantity_of(flat: str, m: re.Match[str]) -> Quantity | None:
@@ -256,17 +291,18 @@ def qualifier_of(flat: str, m: re.Match[str], start: int, end: int, unit: str) -
 
 # ---------------------------------------------------------------- exclusions
 
-def exclusion(doc: Doc, q: Quantity, lo: int) -> str | None:
-    """Why this number is not a metric (a short reason), or None when it is one."""
+def exclusion(doc: Doc, q: Quantity, lo: int) -> tuple[str, str] | None:
+    """Why this number is not a metric: (the rule that excludes it, a short reason), or None when it is one.
+    The rules are tried in order and the first that answers wins; their names are the trace's rule names."""
     if doc.shielded(q.num_start):
-        return "name"
+        return "quoted", "name"
     left = doc.flat[max(lo, q.start - 8):q.start]
-    checks = (_code, _hotline, _ordinal_or_rank, _list_or_routine, _range, _descriptor, _comparison, _chinese_words)
-    for check in checks:
+    for rule, check in CHECKS:
         reason = check(doc, q, left)
         if reason:
-            return reason
-    return _target(doc, q, lo)
+            return rule, reason
+    reason = _target(doc, q, lo)
+    return ("target", reason) if reason else None
 
 
 def _code(doc: Doc, q: Quantity, left: str) -> str | None:
@@ -348,6 +384,11 @@ def _chinese_words(doc: Doc, q: Quantity, left: str) -> str | None:
     if CN_COUNT_BEFORE_RE.search(left) or q.value > 10 or (q.value >= 2 and q.unit in CHINESE_COUNT_UNITS):
         return None
     return "words"
+
+
+CHECKS = (("code", _code), ("hotline", _hotline), ("ordinal_or_rank", _ordinal_or_rank),
+          ("list_or_routine", _list_or_routine), ("range", _range), ("descriptor", _descriptor),
+          ("comparison", _comparison), ("chinese_words", _chinese_words))  # then "target"
 
 
 def _target(doc: Doc, q: Quantity, lo: int) -> str | None:
@@ -664,14 +705,20 @@ def tail_verb_phrase(flat: str, last: Quantity, span: tuple[int, int]) -> str:
 
 # ---------------------------------------------------------------- assembling
 
-def extract_metrics(text: str, parts: list[Part], report_year: int | None = None) -> list[Metric]:
+def extract_metrics(text: str, parts: list[Part], report_year: int | None = None,
+                    trace: list[Candidate] | None = None) -> list[Metric]:
     """Every metric of the opening, achievements and problems parts, in text order. `report_year`: the
-    year the report covers (0 when unknown), as the metadata rules read it when not given."""
+    year the report covers (0 when unknown), as the metadata rules read it when not given. With `trace`,
+    every number with a unit is recorded there: kept, excluded by a rule, or not read."""
     year = covered_year(text, parts) if report_year is None else report_year
     doc = Doc(text, year or 0)
     metrics: list[Metric] = []
-    for lo, hi in readable_ranges(doc, parts):
-        metrics.extend(_range_metrics(doc, lo, hi))
+    readable = readable_ranges(doc, parts)
+    for lo, hi in readable:
+        metrics.extend(_range_metrics(doc, lo, hi, trace, parts))
+    if trace is not None:
+        trace.extend(unread_candidates(doc, parts, readable))
+        trace.sort(key=lambda c: c.start)
     return metrics
 
 
@@ -697,8 +744,9 @@ def _plan_cut(doc: Doc, part: Part) -> int:
     return part.end
 
 
-def _range_metrics(doc: Doc, lo: int, hi: int) -> list[Metric]:
-    quantities = scan(doc, lo, hi)
+def _range_metrics(doc: Doc, lo: int, hi: int, trace: list[Candidate] | None = None,
+                   parts: Sequence[Part] = ()) -> list[Metric]:
+    quantities = scan(doc, lo, hi, trace, parts)
     namer = Namer(doc)
     result = []
     keyed = ((evidence_span(doc, q, lo, hi), q) for q in quantities)
@@ -710,7 +758,38 @@ def _range_metrics(doc: Doc, lo: int, hi: int) -> list[Metric]:
             named = namer.name(q, prev, nxt, span, tail_vp)
             name = doc.tables.name(q.num_start) or named or doc.text[span[0]:span[1]][:16]
             result.append(_metric(doc, q, span, name))
+            if trace is not None:
+                trace.append(candidate(q, part_at(parts, q.start), "kept", evidence=span))
     return result
+
+
+def part_at(parts: Sequence[Part], pos: int) -> str:
+    """The kind of the part holding `pos` ("" when none does)."""
+    return next((p.kind for p in parts if p.start <= pos < p.end), "")
+
+
+def unread_candidates(doc: Doc, parts: list[Part], readable: list[tuple[int, int]]) -> list[Candidate]:
+    """The numbers with a unit outside the ranges read: in the header, title, plans, closing or footer, and
+    in the plans that close a problems part (after its 下一步)."""
+    found = []
+    for part in parts:
+        kind = "plans" if part.kind in READ_KINDS else part.kind
+        for lo, hi in uncovered(part.start, part.end, readable):
+            found += [candidate(q, kind, "not_read") for m in QUANTITY_RE.finditer(doc.flat, lo, hi)
+                      if (q := quantity_of(doc.flat, m)) is not None]
+    return found
+
+
+def uncovered(start: int, end: int, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The stretches of [start, end) outside the sorted, disjoint `ranges`."""
+    out, pos = [], start
+    for lo, hi in ranges:
+        if hi <= pos or lo >= end:
+            continue
+        if lo > pos:
+            out.append((pos, lo))
+        pos = max(pos, hi)
+    return [*out, (pos, end)] if pos < end else out
 
 
 def _metric(doc: Doc, q: Quantity, span: tuple[int, int], name: str) -> Metric:
