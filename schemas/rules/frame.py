@@ -86,7 +86,6 @@ def compact(s: str) -> str:
 
 # ---------------------------------------------------------------- line kinds
 
-
 def is_boiler(s: str) -> bool:
     """Web boilerplate: a site banner, a metadata block, a breadcrumb, a site footer line, a page number."""
     c = compact(s)
@@ -165,7 +164,6 @@ def is_closing_line(s: str) -> bool:
 
 
 # ---------------------------------------------------------------- the frame: header, title, closing, footer
-
 
 def front(lines: list[Line]) -> tuple[int, tuple[int, int] | None]:
     """Index of the first body line, and the line range of the title within the lines before it."""

@@ -49,9 +49,11 @@ def words(*keys: str) -> tuple[str, ...]:
 
 
 def expand(item: str | list[list[str]]) -> list[str]:
-    """A word, the words of a referenced list (@group.name), or every phrase of a list of slots."""
+    """A word, the words of a referenced list (@group.name), or every phrase of a list of slots (a slot
+    may name a list too)."""
     if isinstance(item, list):
-        return ["".join(parts) for parts in itertools.product(*item)]
+        slots = [[word for entry in slot for word in expand(entry)] for slot in item]
+        return ["".join(parts) for parts in itertools.product(*slots)]
     return list(words(item[1:])) if item.startswith("@") else [item]
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from agent.genre import Part
 from schemas.rules.frame import Line, compact, frame_head, front, layout_lines, split_lines, tail
-from schemas.rules.headings import CN, HEAD_RE, ITEM_START, heading_match, heading_title, numeral_value
+from schemas.rules.headings import HEAD_RE, ITEM_START, heading_match, heading_title, marker, numeral_value
 from schemas.rules.lexicon import NEXT_STEP, PLAN_CUE, alt, any_of, words
 
 PART_KINDS = ("header", "title", "opening", "achievements", "problems", "plans", "closing", "footer")
@@ -51,6 +51,7 @@ DATED_WORK = re.compile(
     rf"(?:19|20)\d{{2}}年(?:度)?(?:的)?(?:{alt(words('achievements.dated_work_before'))})?"
     rf"(?:{alt(words('achievements.dated_work'))})(?:{alt(words('achievements.dated_work_after'))})?")
 SECTION_TITLE_FILLER = any_of("problems.section_fillers")
+SHI_START = re.compile(marker("shi"))  # 一是…: a point inside a paragraph, not a heading
 
 @dataclass(frozen=True)
 class Heading:
@@ -60,7 +61,6 @@ class Heading:
 
 
 # ---------------------------------------------------------------- headings and their kinds
-
 
 def heading_kind(title: str) -> str | None:
     """problems / plans / achievements by the heading's words; None when they say nothing."""
@@ -79,7 +79,7 @@ def unnumbered_kind(s: str) -> str | None:
     """The kind of a short heading line without numbering (存在的问题, 下一步工作打算); "dated" for a
     year's work (2018年主要工作), which the years around it settle."""
     c = compact(s)
-    if len(c) > 30 or c[-1] in "。；;，," or HEAD_RE.match(s) is not None or re.match(rf"[{CN}]是", c):
+    if len(c) > 30 or c[-1] in "。；;，," or HEAD_RE.match(s) is not None or SHI_START.match(c):
         return None
     if DATED_WORK.fullmatch(c):
         return "dated"
@@ -193,7 +193,6 @@ def is_section_title(title: str) -> bool:
 
 
 # ---------------------------------------------------------------- body
-
 
 def body_parts(text: str, lines: list[Line], start: int, end: int) -> list[Part]:
     """Opening, achievements, problems, plans of the body text[start:end]."""
@@ -353,7 +352,6 @@ def splice(part: Part, found: tuple[int, int, int | None]) -> list[Part]:
 
 
 # ---------------------------------------------------------------- assembly
-
 
 def segment(text: str) -> list[Part]:
     """Parts covering the text in order, without overlaps; empty and blank parts are left out."""
