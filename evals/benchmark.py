@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from schemas.rules import issues, layout, meta, metrics  # noqa: E402
+from schemas.rules import issues, meta, metrics, parts  # noqa: E402
 from schemas.rules.offline import extract_offline  # noqa: E402
 
 FIXTURES = ROOT / "evals" / "fixtures"
@@ -49,17 +49,17 @@ def build_corpus(megabytes: float) -> list[str]:
 def stage_times(docs: list[str]) -> dict[str, float]:
     """Seconds spent in each rule over the corpus (a second, untraced pass)."""
     stages: dict[str, Callable] = {
-        "segment": lambda t, p: layout.segment(t),
+        "segment": lambda t, p: parts.segment(t),
         "metrics": metrics.extract_metrics,
         "issues": issues.extract_issues,
         "meta": meta.extract_meta,
     }
     totals = dict.fromkeys(stages, 0.0)
     for doc in docs:
-        parts = layout.segment(doc)
+        doc_parts = parts.segment(doc)
         for name, rule in stages.items():
             start = time.perf_counter()
-            rule(doc, parts)
+            rule(doc, doc_parts)
             totals[name] += time.perf_counter() - start
     return totals
 

@@ -54,8 +54,8 @@ def print_diff(db: str, before: int, after: int) -> None:
     if changes.scores:
         typer.echo(as_table(["fixture", "section", "field", "before", "after", "change"],
                             [[f, s, n, fmt(a), fmt(b), fmt(c)] for f, s, n, a, b, c in changes.scores]))
-    for change, fixture_id, kind, item in changes.items:
-        typer.echo(f"{change:15} {fixture_id:28} {kind:6} {describe(item)}")
+    for change, fixture_id, kind, item, rule in changes.items:
+        typer.echo(f"{change:15} {fixture_id:28} {kind:6} {describe(item)}" + (f"  [rule: {rule}]" if rule else ""))
 
 
 def describe(item: dict[str, Any] | None) -> str:

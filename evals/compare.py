@@ -19,16 +19,17 @@ WHERE a.value IS DISTINCT FROM b.value
 ORDER BY fixture_id = '*' DESC, fixture_id, section, field
 """
 
-# Gold items matched before and missed now (and the reverse); predictions spurious now but not before.
+# Gold items matched before and missed now (and the reverse); predictions spurious now but not before; with
+# each, the offline rule that kept or excluded it now (NULL for other backends).
 CHANGED_ITEMS = """
 WITH a AS (SELECT * FROM eval_items WHERE eval_id = ?), b AS (SELECT * FROM eval_items WHERE eval_id = ?)
-SELECT 'newly missed' AS change, b.fixture_id, b.kind, b.gold AS item FROM b JOIN a USING (fixture_id, gold_key)
+SELECT 'newly missed' AS change, b.fixture_id, b.kind, b.gold AS item, b.rule FROM b JOIN a USING (fixture_id, gold_key)
   WHERE b.outcome = 'missed' AND a.outcome = 'matched'
 UNION ALL
-SELECT 'newly matched', b.fixture_id, b.kind, b.gold FROM b JOIN a USING (fixture_id, gold_key)
+SELECT 'newly matched', b.fixture_id, b.kind, b.gold, b.rule FROM b JOIN a USING (fixture_id, gold_key)
   WHERE b.outcome = 'matched' AND a.outcome = 'missed'
 UNION ALL
-SELECT 'newly spurious', b.fixture_id, b.kind, b.pred FROM b
+SELECT 'newly spurious', b.fixture_id, b.kind, b.pred, b.rule FROM b
   WHERE b.outcome IN ('spurious', 'ungrounded') AND NOT EXISTS (
     SELECT 1 FROM a WHERE a.fixture_id = b.fixture_id AND a.pred_key = b.pred_key
       AND a.outcome IN ('spurious', 'ungrounded'))
@@ -61,7 +62,8 @@ def resolve_eval(store: Store, ref: str, current: int | None = None) -> int:
 
 def diff(store: Store, before: int, after: int) -> Diff:
     scores = store.query(CHANGED_SCORES, [before, after])[1]
-    items = [(c, f, k, json.loads(i) if i else None) for c, f, k, i in store.query(CHANGED_ITEMS, [before, after])[1]]
+    rows = store.query(CHANGED_ITEMS, [before, after])[1]
+    items = [(c, f, k, json.loads(i) if i else None, rule) for c, f, k, i, rule in rows]
     return Diff(before, after, scores, items)
 
 

@@ -260,6 +260,7 @@ def item_row(o: Outcome, anchor: str, has_mark: bool) -> list[str]:
     item += tag("div", esc("differs: " + ", ".join(diffs)), "bad") if diffs else ""
     item += tag("div", "gold evidence not in source", "bad") if o.note == "gold_ungrounded" else ""
     item += tag("div", esc(ungrounded_note(o, has_mark)), "bad") if o.outcome == "ungrounded" else ""
+    item += tag("div", esc(f"rule: {o.rule}"), "rule") if o.rule and o.outcome != "matched" else ""
     evidence = (o.gold if o.gold is not None else o.pred or {}).get("evidence")
     link = tag("a", "↗", href=f"#{anchor}", title="show in source") if has_mark else ""
     return [tag("span", esc(o.kind), f"badge {o.outcome}"), item, tag("span", esc(evidence), "ev"), link]
@@ -352,6 +353,7 @@ pre.source { white-space: pre-wrap; overflow-wrap: anywhere; background: #fff; b
 .items td { font-size: 13px; } .items .ev { color: #666; font-size: 12px; }
 .items .gold::before { content: "gold "; color: #888; font-size: 11px; }
 .items .pred::before { content: "pred "; color: #888; font-size: 11px; }
+.items .rule { color: #555; font-size: 12px; font-family: monospace; }
 .items .both::before { content: "gold = pred "; color: #888; font-size: 11px; }
 .hint { color: #777; font-size: 12px; }
 .bad { color: #b00; font-weight: 600; } .ok { color: #080; font-weight: 600; }

@@ -12,7 +12,9 @@ from agent.errors import InputError
 from agent.runs import RunSummary
 from agent.store import Store, to_json
 from evals.fixtures_io import Fixture, fixture_set_hash, load_fixtures
-from evals.scoring import FixtureScore, score_fixture, summarise
+from evals.scoring import FixtureScore, Outcome, SourceIndex, Span, quantities_equal, score_fixture, summarise
+from schemas.numerals import same_value
+from schemas.rules.offline import TraceEntry, trace_offline
 
 HEADLINE = ("metrics.precision", "metrics.recall", "metrics.f1", "issues.precision", "issues.recall",
             "issues.f1", "meta.accuracy")
@@ -86,12 +88,72 @@ def run_eval(fixtures_dir: Path, options: api.Options, out: Path) -> EvalResult:
     with api.open_store(options.db, read_only=False) as store:
         preds = {f.fixture_id: prediction(f, result_of(store, f, run)) for f in fixtures}
         scores = [score_fixture(f.fixture_id, f.source, f.gold, preds[f.fixture_id]) for f in fixtures]
+        if run.backend == "offline":
+            for fixture, score in zip(fixtures, scores, strict=True):
+                attach_rules(fixture, score)
         broken = [fid for fid, pred in preds.items() if pred is None]
         summary = summarise(scores) | run_info(run, fixtures_dir, broken)
         write_outputs(out, preds, summary)
         eval_id = save_eval(store, run, fixtures, fixtures_dir, scores, summary)
     summary["eval_id"] = eval_id
     return EvalResult(eval_id, summary, fixtures, scores, run, broken)
+
+
+# ---------------------------------------------------------------- which offline rule kept or excluded each metric
+
+Traced = tuple[Span, int, TraceEntry]  # the figure's span in the normalised source, its evidence's raw start
+
+
+def attach_rules(fixture: Fixture, score: FixtureScore) -> None:
+    """Set each metric outcome's `rule` from the offline rules' trace of the fixture's stored text: a
+    predicted metric was "kept: <part>"; a missed gold metric gets the label of the figure found inside
+    its evidence ("ordinal_or_rank: rank", "target", "not read: plans" …) or "no candidate"."""
+    try:
+        text = read_document(fixture.source_path).text
+    except InputError:
+        return
+    traced = traced_figures(fixture.source, trace_offline(text))
+    for outcome in score.outcomes:
+        if outcome.kind == "metric":
+            outcome.rule = kept_rule(outcome.pred, traced) if outcome.pred is not None else missed_rule(outcome, traced)
+
+
+def traced_figures(source: str, trace: list[TraceEntry]) -> list[Traced]:
+    """Each trace entry with its figure's span in the normalised source (the scorer's coordinates) and its
+    evidence's start in the raw source (a prediction's `start`)."""
+    index = SourceIndex.build(source)
+    raw = raw_offsets(source) if "\r" in source else range(len(source) + 1)  # stored offset → raw offset
+    out = []
+    for entry in trace:
+        span = (index.raw_to_norm[raw[entry.start]], index.raw_to_norm[raw[entry.end]])
+        out.append((span, raw[entry.evidence_start] if entry.evidence_start is not None else -1, entry))
+    return out
+
+
+def kept_rule(pred: dict[str, Any], traced: list[Traced]) -> str:
+    """The kept figure a predicted metric came from: "kept: <part>"."""
+    for _, evidence_start, entry in traced:
+        if entry.rule == "kept" and evidence_start == pred.get("start") and same_figure(pred, entry):
+            return entry.label
+    return "kept"
+
+
+def missed_rule(outcome: Outcome, traced: list[Traced]) -> str | None:
+    """Why a gold metric was missed: the rule of the figure found inside its evidence with its value (and
+    unit, when one has both), or "no candidate" when the rules found no such number with a unit there."""
+    if outcome.gold_span is None or outcome.gold is None:
+        return None
+    start, end = outcome.gold_span
+    inside = [entry for (a, _), _, entry in traced if start <= a < end]
+    same = [e for e in inside if same_figure(outcome.gold, e)]
+    valued = [e for e in inside if isinstance(outcome.gold.get("value"), int | float)
+              and same_value(e.value, outcome.gold["value"])]
+    found = same or valued
+    return found[0].label if found else "no candidate"
+
+
+def same_figure(item: dict[str, Any], entry: TraceEntry) -> bool:
+    return quantities_equal(item, {"value": entry.value, "unit": entry.unit})
 
 
 def run_info(run: RunSummary, fixtures_dir: Path, broken: list[str]) -> dict[str, Any]:
@@ -137,7 +199,8 @@ def insert_eval(store: Store, run: RunSummary, fixtures: list[Fixture], fixtures
         rows += score_rows(score.fixture_id, score.to_dict())
     store.db.executemany("INSERT INTO eval_scores VALUES (?, ?, ?, ?, ?)", [[eval_id, *r] for r in rows])
     items = [[eval_id, s.fixture_id, o.kind, o.outcome, *item_keys(o.kind, o.gold, o.pred), to_json(o.gold),
-              to_json(o.pred)] for s in scores for o in s.outcomes]
+              to_json(o.pred), o.rule] for s in scores for o in s.outcomes]
     if items:
-        store.db.executemany("INSERT INTO eval_items VALUES (?, ?, ?, ?, ?, ?, ?, ?)", items)
+        store.db.executemany("INSERT INTO eval_items (eval_id, fixture_id, kind, outcome, gold_key, pred_key, gold,"
+                             " pred, rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", items)
     return eval_id

@@ -24,6 +24,7 @@ NUMBER_RE = re.compile(
     rf"(?<![\d.])(?P<num>{ARABIC}|{CHINESE})(?:[余多](?=万|亿|千万|百万))?(?P<mult>万亿|千万|百万|万|亿)?"
 )
 PERCENT_WORD = "百分之"
+DIGIT_VALUES = {ch: str(i) for i, ch in enumerate("〇一二三四五六七八九")} | {"○": "0", "零": "0"}
 
 
 def _halfwidth_table() -> dict[int, str]:
@@ -64,6 +65,17 @@ def parse_chinese_numeral(text: str) -> float | None:
         return float(cn2an.cn2an(text, "smart"))
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         return None
+
+
+def chinese_int(text: str) -> int:
+    """一 → 1, 十二 → 12, 三十一 → 31: a Chinese numeral as a whole number; 0 when it is none."""
+    value = parse_chinese_numeral(text)
+    return int(value) if value is not None and value == int(value) else 0
+
+
+def chinese_digits(text: str) -> str:
+    """二〇二一 → "2021": a numeral written digit by digit, as years are (an unknown character reads 0)."""
+    return "".join(DIGIT_VALUES.get(ch, "0") for ch in text)
 
 
 @lru_cache(maxsize=8192)

@@ -6,13 +6,14 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from schemas.enums import Category
+from schemas.rules.lexicon import words
 
 TAXONOMY_FILE = Path(__file__).with_name("taxonomy.toml")
 PERCENT_UNITS = frozenset({"%", "‰"})
 CHANGE_UNITS = frozenset({"个百分点", "百分点"})
 MONEY_UNITS = frozenset({"元"})
-PEOPLE_UNITS = frozenset({"人", "人次", "名", "位", "户"})
-EVENT_UNITS = frozenset({"场", "场次", "次", "期", "轮", "批", "堂", "课"})
+PEOPLE_UNITS = frozenset(words("units.people"))
+EVENT_UNITS = frozenset(words("units.events"))
 
 
 @dataclass(frozen=True)

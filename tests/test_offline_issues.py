@@ -7,8 +7,8 @@ import pytest
 
 from evals.scoring import score_fixture, summarise
 from schemas.rules.issues import extract_issues
-from schemas.rules.layout import segment
 from schemas.rules.offline import extract_offline
+from schemas.rules.parts import segment
 
 FIXTURES = Path(__file__).resolve().parents[1] / "evals" / "fixtures"
 

@@ -8,9 +8,9 @@ import pytest
 from evals.scoring import score_fixture
 from schemas.report import ReportMeta
 from schemas.rules import gazetteer
-from schemas.rules.layout import segment
 from schemas.rules.meta import extract_meta
 from schemas.rules.offline import extract_offline
+from schemas.rules.parts import segment
 
 FIXTURES = Path(__file__).resolve().parents[1] / "evals" / "fixtures"
 

@@ -1,10 +1,22 @@
-"""Rules that read rule-of-law reports without a model: reading, layout, metrics, issues, metadata.
+"""Rules that read rule-of-law reports without a model: reading, frame, parts, items, metrics, issues, metadata.
 
 `read_layout` reads a report and divides it into parts (used by every backend); `extract_offline` is
-the offline, deterministic backend.
+the offline, deterministic backend; `trace_offline` says what became of every figure it found. How the
+modules fit together and how to add a rule: schemas/rules/README.md.
+
+The exports are imported on first use, so that the genre's other modules (the taxonomy) can read the
+word lists (`schemas.rules.lexicon`) without loading every rule.
 """
 
-from schemas.rules.layout import PART_KINDS
-from schemas.rules.offline import extract_offline, read_layout
+from importlib import import_module
+from typing import Any
 
-__all__ = ["PART_KINDS", "extract_offline", "read_layout"]
+EXPORTS = {"PART_KINDS": "parts", "segment": "parts", "extract_offline": "offline", "read_layout": "offline",
+           "trace_offline": "offline"}
+__all__ = sorted(EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{EXPORTS[name]}"), name)

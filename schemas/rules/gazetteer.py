@@ -18,16 +18,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from schemas.rules.lexicon import words
+
 SUFFIX_CHARS = "省市县区州盟旗"
 SUFFIX_RE = re.compile(f"[{SUFFIX_CHARS}]")
 SKIPPED_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
-# The 55 minority nationalities, whose names stand in the official names of autonomous divisions.
-NATIONS = (
-    "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家", "哈尼", "哈萨克",
-    "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜", "土", "达斡尔", "仫佬",
-    "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克",
-    "德昂", "保安", "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
-)
+NATIONS = words("places.nations")  # the 55 minority nationalities, named in autonomous divisions
 NAME_OPENERS = frozenset("省市州盟旗在于至赴和与及")
 AUTONOMOUS = (("自治县", "县"), ("自治州", "州"), ("自治旗", "旗"))
 

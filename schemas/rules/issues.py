@@ -11,7 +11,7 @@ from agent.genre import Part
 from schemas.enums import Category
 from schemas.report import Issue
 from schemas.rules.categories import classify_layers
-from schemas.rules.layout import Item, part_items
+from schemas.rules.items import Item, part_items
 
 SENTENCE_END = re.compile(r"[。；;！!？?]")
 WRAPPED_LINE = 30  # a line at least this long that stops mid-sentence was wrapped, not a heading

@@ -1,180 +1,91 @@
-"""Word lists for reading figures in rule-of-law reports: units, qualifiers, verbs, context cues.
+"""The words of the offline rules, read once from data/words.toml, and the regexes made of them.
 
-Only words here, no logic: `metrics.py` compiles them. Lists are ordered longest first where a
-regex alternation is built from them, so that 个百分点 wins over 个.
+Every word the rules match is in data/words.toml, grouped by what the rules use it for; the rules'
+.py files hold the logic and ask for words by a dotted key: `words("problems.words")`. A list may name
+another list ("@plans.next_step") or hold phrases built slot by slot ([["存在"], ["的", ""], ["问题"]]);
+`words` expands both. `alt` escapes words and joins them longest first, so that a regex alternation
+prefers 个百分点 to 个; `any_of` compiles that alternation.
+
+The words that announce plans are used by reading, parts and metrics alike, so their regexes are built
+here, once: `PLAN_OPENER` (a sentence turning to plans), `PLAN_CUE` (where plans begin inside a
+problems section), `SELF_FUTURE` (我市将…).
 """
 
-# Units a count or amount is written with (after any 万/亿 multiplier). Longest first.
-PERCENT_UNITS = ("%", "‰", "个百分点", "百分点")
-COMPOUND_UNITS = (
-    "平方公里", "平方米", "立方米", "千瓦时", "个工作日", "工作日", "个小时", "个月", "美元", "港元", "欧元",
-    "人次", "件次", "场次", "户次", "批次", "车次", "台次", "班次", "架次", "条次", "家次", "期次", "篇次", "份次",
-    "项次", "起次", "例次", "宗次", "个次", "册次",
-    "小时", "分钟", "课时", "学时", "公里", "公顷", "千米", "千瓦", "余元",
-)
-SINGLE_UNITS = (
-    "件", "宗", "名", "人", "位", "户", "家", "个", "项", "份", "场", "次", "期", "轮", "批", "堂",
-    "条", "处", "所", "座", "支", "台", "张", "册", "卷", "类", "起", "例", "篇", "本", "套", "部",
-    "辆", "艘", "亩", "吨", "元", "天", "倍", "笔", "款", "栋", "幢", "株", "棵", "块", "面", "盏",
-    "单", "封", "组", "队", "课", "米", "通", "分",
-)
-# A unit must not be the first character of a longer word (5部门 is 5 个 部门, 3单位 is 3 个 单位).
-UNIT_NOT_BEFORE = {
-    "部": "门署委", "单": "位", "队": "伍员", "组": "织建成", "米": "", "面": "向对积临",
-    "课": "程题堂", "款": "项", "本": "级地市县区土", "天": "然", "批": "准示评复", "期": "间限满",
-    "元": "旦", "块": "", "封": "闭",
-    "分": "钟别局类批期级区支管队会厅所站院部中为成散开析配工布担摊拨享行号", "个": "体别案", "家": "庭属长",
-}
-# Nouns counted without a measure word (等5部门 → 5 个): the unit becomes 个.
-BARE_COUNT_NOUNS = (
-    "部门", "单位", "镇街", "乡镇", "街道", "村", "社区", "县", "区", "市", "企业", "机构", "学校",
-    "镇", "乡",
-)
-DURATION_UNITS = frozenset({"小时", "个小时", "分钟", "天", "工作日", "个工作日", "个月"})
+import itertools
+import re
+import tomllib
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-# Qualifiers (domain.md): before the number, between number and unit, after the unit.
-PREFIX_QUALIFIERS = {
-    "大约": "approx", "约": "approx", "将近": "approx", "接近": "approx", "近": "approx",
-    "超过": "more_than", "逾": "more_than", "超": "more_than", "多于": "more_than",
-    "不少于": "more_than", "不低于": "more_than", "至少": "more_than", "高于": "more_than",
-    "不到": "less_than", "不足": "less_than", "不超过": "less_than", "少于": "less_than",
-    "低于": "less_than", "不高于": "less_than",
-}
-# Words that end in a qualifier character without being a qualifier (村规民约59件次, 附近3个).
-NOT_QUALIFIER_BEFORE = ("民约", "公约", "条约", "合约", "契约", "节约", "预约", "签约", "违约", "履约", "制约", "邀约",
-                        "特约", "相约", "简约", "俭约", "最近", "附近", "临近", "靠近", "亲近", "就近", "贴近", "邻近",
-                        "赶超", "高超")
-# Qualifier words that may stand a few characters before the number (至少具有1名).
-DISTANT_QUALIFIERS = ("至少", "不少于", "不低于", "不超过", "超过")
-INFIX_QUALIFIERS = {"余": "more_than", "多": "more_than"}
-SUFFIX_QUALIFIERS = {
-    "以上": "more_than", "之上": "more_than", "多": "more_than", "余": "more_than",
-    "左右": "approx", "上下": "approx", "以内": "less_than", "之内": "less_than",
-    "以下": "less_than", "内": "less_than",
-}
+WORDS_FILE = Path(__file__).resolve().parent / "data" / "words.toml"
 
-# Context cues that make a number something other than a metric.
-ORDINAL_BEFORE = ("第", "其", "倒数")
-RANK_BEFORE = ("前", "后")  # 前3, 前10名
-RANK_BEFORE_EXCEPT = ("提前", "之前", "目前", "此前", "以前", "当前", "事前", "会前", "年前", "月前", "日前",
-                      "节前", "赛前", "最后", "之后", "此后", "以后", "然后", "而后", "今后", "随后", "先后",
-                      "事后", "前后", "落后", "滞后", "会后", "节后", "年后")
-RANK_WORDS = ("排名", "排位", "位列", "位居", "名列", "居全", "居于", "排在", "名次", "列全")
-LIST_BEFORE = ("以下", "如下", "下列", "上述", "下述", "这", "这些", "等", "以上")
-LIST_BEFORE_ARABIC = ("以下", "如下", "下列", "上述", "下述", "这些")  # 等5个部门 still counts departments
-FREQUENCY_BEFORE = ("每",)
-DIVISION_BEFORE = ("分",)
-DIVISION_EXCEPT = ("部分", "充分", "十分", "万分", "划分", "区分", "细分", "评分", "积分", "处分")
-STREAK_BEFORE = ("连续", "持续", "连年", "蝉联")
-RANGE_SIGNS = "-—–~～至到"
-SLOGAN_SIGNS = "+＋×*"
-COMPARISON_WORDS = ("平均水平", "平均值", "平均数", "平均")
-OTHER_BODY_WORDS = ("全国", "全省", "全市", "同类", "兄弟", "周边", "其他地区", "其他市", "其他县")
-# After a duration these words make it part of a name (24小时值班, 15分钟服务圈).
-DURATION_NAME_AFTER = ("值班", "值守", "在线", "服务", "不打烊", "全天候", "热线", "营业", "自助", "响应",
-                       "监控", "巡逻", "待命", "开放", "受理", "咨询", "法律服务", "生活圈", "服务圈", "圈")
 
-# Targets and plans: words that, in the clause before the number, make it a target.
-FUTURE_BEFORE = ("力争", "争取", "预期", "拟", "目标", "确保", "计划", "打算", "有望", "将要", "即将", "期望",
-                 "努力实现", "努力达到", "计划于", "预计到", "预计将")
-FUTURE_BEFORE_EXCEPT = ("完成目标", "实现目标", "目标任务完成", "列入计划", "纳入计划", "按计划", "按照计划",
-                        "学习计划", "工作计划", "立法计划", "行动计划", "发展规划", "任务清单",
-                        "完成任务", "完成年度任务", "超额完成", "确保了", "计划单列", "监督工作计划",
-                        "预算单位", "预算管理", "年度预算", "部门预算")
-# 将 is future only before a verb (将新建3所), not as 把 (将X纳入).
-FUTURE_JIANG_VERBS = ("达到", "实现", "完成", "新增", "新建", "建成", "增加", "增长", "提高", "提升", "超过",
-                      "突破", "控制", "有", "再", "继续", "进一步", "全面", "持续", "力争", "争取", "重点",
-                      "加快", "开展", "推动", "推进", "建设", "投入", "启动", "举办", "组织", "扩大", "新开",
-                      "培训", "招聘", "减少", "降低", "覆盖", "形成", "打造", "实施", "不少于", "不低于")
-FUTURE_AFTER = ("目标", "的任务", "为目标", "以上目标")
-# Anywhere earlier in the sentence these make the rest of it targets (主要预期目标是：…；…；…).
-SENTENCE_FUTURE = ("预期目标", "主要目标", "目标是", "目标为", "力争", "争取到", "预计到")
-# A heading with these words announces plans (三、2024年工作安排), unless it reports results.
-PLAN_HEADING_WORDS = ("工作安排", "工作打算", "下一步", "下步", "工作思路", "工作计划", "努力方向", "工作设想",
-                      "主要目标", "预期目标", "目标任务", "工作措施", "工作举措", "重点任务", "今后", "重点工作",
-                      "工作任务", "今年", "明年")
-RESULT_HEADING_WORDS = ("成效", "情况", "回顾", "完成", "成绩", "进展", "做法", "问题", "不足")
-# A sentence that opens with these is about plans (下一步…, 明年…).
-PLAN_SENTENCE_OPENERS = ("下一步", "下步", "今后", "明年", "来年", "未来", "接下来", "展望")
+@cache
+def data() -> dict[str, Any]:
+    """The parsed word file."""
+    return tomllib.loads(WORDS_FILE.read_text(encoding="utf-8"))
 
-# Words read when naming a metric.
-TIME_PREFIX = (
-    r"(?:[^，,。；;]{1,6}?以来|(?:截至|截止|截止到|到|自|从)?(?:\d{4}年(?:度)?(?:\d{1,2}月(?:份|底|末)?)?(?:以来|来|内|底|末|全年)?|"
-    r"今年以来|今年|本年度|年内|全年|当年|去年|上年|目前|截至目前|截止目前|截至年底|近年来|近年|"
-    r"以来|同时|此外|另外|其中|期间|全年度))"
-)
-SCOPE_PREFIX = r"(?:全市|全县|全区|全州|全省|全镇|全乡|全旗|我市|我县|我区|我州|我省|我局|本市|本县|本区)"
-FILLER_WORDS = ("共计", "合计", "总计", "累计", "共", "先后", "另", "已经", "已", "还", "并", "又", "均", "都",
-                "分别", "全部", "一共", "相继", "陆续", "有效", "积极", "重点", "集中", "深入", "全面", "仍有",
-                "扎实", "持续", "主动", "及时", "依法", "严格", "认真", "仍", "尚", "也", "其余", "初步")
-# Totals words inside a phrase: what follows them is the counted object (县、乡、村共储备物资).
-TOTAL_WORDS = ("共计", "合计", "总计", "共")
-LINK_WORDS = ("达到了", "达到", "达", "为", "是", "仍有", "还有", "尚有", "仍", "有", "了", "共有", "共计", "合计",
-              "总计", "累计",
-              "分别为", "分别", "均为", "均达", "均", "计", "约", "近", "超过", "逾", "增至", "升至",
-              "提升至", "提高至", "提高到", "提升到", "降至", "降低至", "压缩至", "缩短至", "保持在", "保持",
-              "在", "的", "等")
-LIGHT_VERBS = ("开展了", "开展", "组织了", "组织", "举办了", "举办", "举行了", "举行", "召开了", "召开",
-               "进行了", "进行", "实施了", "实施", "完成了", "完成", "实现了", "实现", "办理了", "办理",
-               "组建了", "组建", "形成了", "形成", "拥有", "共有", "建有", "推动", "推进", "落实", "做好",
-               "参与了", "参与", "参加", "达到", "发生", "明确", "确定", "推出")
-# Where a light verb is really the end of a noun (党组织, 基层组织).
-LIGHT_VERB_NOUNS = ("党组织", "基层组织", "社会组织", "群团组织", "自治组织", "经济组织", "农村基础组织", "组织部",
-                    "实施方案", "实施意见", "实施细则", "实施办法")
-CONTENT_VERBS = (
-    "审查", "审核", "受理", "收到", "接收", "接到", "办结", "审结", "结案", "化解", "调处", "调解", "排查",
-    "梳理", "制定", "出台", "印发", "发放", "培训", "解答", "提供", "出具", "公开", "发布", "评查", "抽查",
-    "检查", "清理", "备案", "换发", "核发", "注销", "收缴", "下放", "查处", "移送", "上缴", "整改",
-    "聘请", "配备", "签发", "登记", "注册", "选聘", "新增", "建成", "建立", "培养", "征收", "给付",
-    "收集", "报送", "解决", "联通", "上报", "播放", "点击", "录入", "删除", "废止", "保留", "修改",
-    "评选", "评出", "发出", "认定", "采纳", "答复", "立案", "处理", "督办", "交办", "转办", "回复",
-    "调研", "走访", "接待", "培育", "创建", "创成", "成立", "设立", "挂牌", "表彰", "命名", "覆盖",
-    "服务", "帮助", "救助", "减免", "追回", "挽回", "节约", "出让", "采集", "录用", "招录", "任命",
-    "提出", "抽取", "审理", "交办", "认领", "发现", "纠正", "撤销", "通报", "约谈", "培训", "考试", "宣传",
-    "败诉", "胜诉", "维持", "驳回", "纠错", "终止", "和解", "撤回", "接听", "答复", "审批",
-)
-# Rates that say nothing of what they are rates of (合格率100% after 组织…考试): they borrow an owner.
-GENERIC_RATES = ("合格率", "办结率", "采纳率", "满意率", "成功率", "覆盖率", "优秀率", "完成率", "达标率", "参与率",
-                 "知晓率", "受理率", "答复率", "办复率", "整改率", "到位率", "及时率", "通过率", "正确率", "准确率",
-                 "回复率", "落实率", "参考率", "使用率", "利用率", "公开率", "化解率", "结案率", "上线率", "认领率",
-                 "宣誓率", "应用率", "普及率", "入驻率", "增长率")
-# Words after a verb that finish it rather than name an object (调解成功, 整改到位).
-COMPLEMENTS = ("成功", "完毕", "到位", "完成", "结束", "办结", "清零")
-# Verbs that end a counted noun written after its unit (81个机关部门…参与, 18个镇街成立…).
-RIGHT_NOUN_STOPS = (
-    "已经", "已", "全部", "均", "都", "在", "实现", "开展", "参加", "参与", "进行", "成立", "设立", "配备",
-    "公示", "入选", "通过", "获", "被", "为", "提供", "聘请", "实行", "集中", "积极", "共计", "达", "下沉",
-    "分别", "纳入", "完成", "建立", "建成", "申请", "接受", "受到", "得到", "获得", "进入", "列入", "涉及",
-    "累计", "合计", "外", "以外", "之外", "和", "及", "与", "或", "以及", "开通", "接入", "上线", "落地", "办理",
-    "持证", "签订", "对接", "部署", "作出", "做出", "给予", "予以", "未", "不", "没有", "尚未", "仍", "还", "也",
-    "正", "将", "于", "至少", "具有", "拥有", "有", "是", "得", "向", "给", "对", "由", "从", "把", "经", "按",
-)
-# Nouns of bodies: a number right after one counts that body's share of the object before
-# (其中区政府9件 after 一审行政应诉案件80件).
-BODY_ENDINGS = ("政府", "部门", "镇街", "乡镇", "街道", "单位", "局", "委", "办", "法院", "检察院", "中心", "机关",
-                "县", "区", "市", "镇", "乡", "村", "社区", "企业")
-PREPOSITIONS = ("对", "向", "在", "为", "从", "把", "将", "由", "经", "通过", "依托", "按照", "针对", "围绕", "就",
-                "给", "与", "和", "及", "以及", "或")
-LIST_MARKER = (
-    r"(?:[一二三四五六七八九十]+是|其[一二三四五六七八九十]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、](?!\d))"
-)
 
-# Before a Chinese numeral that counts (开展三次督察, 共两批): a verb or a totals word.
-CHINESE_COUNT_BEFORE = (
-    "开展", "举办", "组织", "召开", "开设", "发出", "发布", "印发", "编发", "出台", "制定", "建成", "建立", "组建",
-    "成立", "培训", "检查", "督察", "完成", "举行", "进行", "查处", "办理", "受理", "收到", "新增", "评选", "评出",
-    "获得", "获评", "荣获", "设立", "建设", "打造", "创建", "创成", "选派", "派出", "聘请", "配备", "实施", "推出",
-    "形成", "梳理", "排查", "化解", "审查", "走访", "接待", "作出", "下发", "开通", "上线", "先后", "共计", "合计",
-    "总计", "累计", "分别", "共", "达", "计", "约", "近", "超过", "逾",
-)
-# After a Chinese numeral these words make it a count of list items (主要有三个方面, 做到两个维护).
-CHINESE_LIST_AFTER = ("个方面", "方面", "项制度", "大类", "个层面", "个维度", "个环节", "个阶段", "步", "点", "个维护",
-                      "个意识", "个自信", "个确立", "个必须", "个坚持", "个统筹", "个全面")
-# A Chinese numeral (two or more) before one of these counting units is a count (学法四次, 培训三场).
-CHINESE_COUNT_UNITS = frozenset({"次", "场", "场次", "轮", "件", "项", "名", "家", "所", "人", "人次", "户",
-                                 "宗", "份", "条", "支", "批", "起", "篇", "部", "座"})
-# Idioms made of numerals (三番五次): never counts.
-NUMERAL_IDIOMS = (
-    "三番五次", "千家万户", "千方百计", "四面八方", "五花八门", "七上八下", "一五一十", "三令五申", "三心二意",
-    "九牛一毛", "十全十美", "千军万马", "万无一失", "一心一意", "三五成群", "百花齐放", "一干二净", "接二连三",
-)
+def entry(key: str) -> Any:
+    """The value at a dotted key (group.name) of the word file."""
+    value: Any = data()
+    for name in key.split("."):
+        if not isinstance(value, dict) or name not in value:
+            raise KeyError(f"{WORDS_FILE.name} has no {key!r}")
+        value = value[name]
+    return value
+
+
+@cache
+def words(*keys: str) -> tuple[str, ...]:
+    """The words of the lists at `keys`, in file order, references and phrases expanded."""
+    found: list[str] = []
+    for key in keys:
+        for item in entry(key):
+            found += expand(item)
+    return tuple(found)
+
+
+def expand(item: str | list[list[str]]) -> list[str]:
+    """A word, the words of a referenced list (@group.name), or every phrase of a list of slots (a slot
+    may name a list too)."""
+    if isinstance(item, list):
+        slots = [[word for entry in slot for word in expand(entry)] for slot in item]
+        return ["".join(parts) for parts in itertools.product(*slots)]
+    return list(words(item[1:])) if item.startswith("@") else [item]
+
+
+@cache
+def table(key: str) -> dict[str, str]:
+    """A table of the word file (word → value)."""
+    return dict(entry(key))
+
+
+def alt(items: Iterable[str]) -> str:
+    """A regex alternation of literal words, longest first."""
+    return "|".join(re.escape(w) for w in sorted(dict.fromkeys(items), key=len, reverse=True))
+
+
+def any_of(*keys: str, flags: int = 0) -> re.Pattern[str]:
+    """A regex matching any word of the lists at `keys`."""
+    return re.compile(alt(words(*keys)), flags)
+
+
+def chars(key: str) -> str:
+    """The one-character words of a list, as the body of a regex character class."""
+    return "".join(re.escape(w) for w in words(key))
+
+
+# ---------------------------------------------------------------- the words that announce plans
+
+YEAR = r"\d{4}年(?:度)?"  # 2023年, 2023年度
+SELF_FUTURE = rf"(?:{alt(words('plans.selves'))})(?:{alt(words('plans.future_verbs'))})"  # 我市将, 我们要
+# A sentence that opens a paragraph of plans: 下一步，… 2023年，我们将…
+PLAN_OPENER = re.compile(rf"(?:{alt(words('plans.openers'))})[，,]|{YEAR}[，,]\s*{SELF_FUTURE}")
+# Where plans begin inside a problems section: 下一步…, 为此…, 针对上述问题…, 我们将…
+PLAN_CUE = re.compile(rf"{alt(words('plans.openers', 'plans.turns'))}|(?:{YEAR}[，,]?\s*)?{SELF_FUTURE}")
+# A sentence about plans, for the metric rules (下一步…, 明年…, 未来五年…)
+PLAN_SENTENCE = re.compile(rf"[\s\u3000]*(?:{alt(words('plans.openers', 'plans.later'))})")
+NEXT_STEP = any_of("plans.next_step")  # 下一步, 下步: plans begin here even under a problems heading

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 from agent.genre import Part
 from schemas.enums import AdminLevel, DocType
+from schemas.numerals import chinese_digits, chinese_int
 from schemas.report import ReportMeta
 from schemas.rules import areas, gazetteer
-from schemas.rules.layout import SIGNATURE, compact, is_signature, split_lines
+from schemas.rules.frame import SIGNATURE, compact, is_signature, split_lines
+from schemas.rules.lexicon import alt, any_of, words
 from schemas.rules.reading import FIELD_LABEL
 
 BODY_KINDS = ("opening", "achievements", "problems", "plans")
@@ -21,36 +23,38 @@ WINDOW = 30_000
 FRAME_CAP = 5_000  # characters read from each header, title, closing or footer part
 ANON = re.compile(r"(?:[XxＸｘ×*＊某○〇□]{1,4})(?:省|自治区|市|县|区|州|旗|盟)")
 YEAR = re.compile(r"(?<![\d.\-—－~～至])((?:19|20)\d{2})\s*年(度)?(?!\s*[\-—－~～至]\s*\d)(?![\d])")
-COMPARE = re.compile(r"(?:较|比|同比|相比|与|对比|截至|截止|至)\s*$")
-PLAN_AFTER = re.compile(r"^[^，,。；]{0,8}(?:计划|要点|安排|目标)")
-LEADING_YEAR = re.compile(r"^((?:19|20)\d{2})\s*年(?:度)?(?:以来|[，,:：]|全年|是|我|全)")
-REPORTED_YEAR = re.compile(r"现(?:将|就)\s*((?:19|20)\d{2})\s*年")
+COMPARE = re.compile(rf"(?:{alt(words('meta.comparison_before'))})\s*$")
+PLAN_AFTER = re.compile(rf"^[^，,。；]{{0,8}}(?:{alt(words('meta.plan_after'))})")
+LEADING_YEAR = re.compile(rf"^((?:19|20)\d{{2}})\s*年(?:度)?(?:{alt(words('meta.year_opening_then'))})")
+REPORTED_YEAR = re.compile(rf"(?:{alt(words('meta.reported'))})\s*((?:19|20)\d{{2}})\s*年")
 DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 CN_DATE = re.compile(
     r"([〇○零一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,3})\s*日"
 )
-LABELLED_DATE = re.compile(r"(?P<label>发布|成文|发文|印发|生成)?(?:日期|时间)\s*[:：]\s*")
-LABELLED = re.compile(
-    r"(?P<label>发布机构|发文机关|信息来源|来源|标题|题名|文件名称|名称)\s*[:：]\s*(?P<value>[^\s|｜]{2,80})"
-)
+LABELLED_DATE = re.compile(rf"(?P<label>{alt(words('fields.date_labels'))})?(?:日期|时间)\s*[:：]\s*")
+TITLE_FIELDS = words("fields.title_labels")
+ISSUER_FIELDS = words("fields.issuer_labels")
+OWN_SITE = words("fields.own_site")
+LABELLED = re.compile(rf"(?P<label>{alt(ISSUER_FIELDS + TITLE_FIELDS)})\s*[:：]\s*(?P<value>[^\s|｜]{{2,80}})")
 TITLE_ORG = re.compile(
-    r"^(.{2,30}?(?:人民政府办公室|人民政府办公厅|人民政府|政府|人大常委会|常委会|管理委员会|管委会|委员会|办公室|办公厅|局|厅|委|院|署|中心))"
-    r"(?=关于|(?:19|20)\d{2}|法治|年度|$)"
+    rf"^(.{{2,30}}?(?:{alt(words('orgs.title'))}))(?={alt(words('orgs.title_then'))}|(?:19|20)\d{{2}}|$)"
 )
 RUN_ON_TITLE = re.compile(
-    r"\s*(?P<title>[\u4e00-\u9fff\d（）()]{6,60}?(?:报告|情况))(?=发布|来源|时间|日期|作者|索引号)"
+    rf"\s*(?P<title>[\u4e00-\u9fff\d（）()]{{6,60}}?(?:{alt(words('fields.run_on_endings'))}))"
+    rf"(?={alt(words('fields.run_on_labels'))})"
 )
-NEXT_LABEL = re.compile(r"发布|更新|时间|日期|作者|浏览|字号|点击|阅读|来源")
-UNLISTED = re.compile(r"([\u4e00-\u9fff]{2,4}?[区县市旗])(?=人民政府|政府|人大|关于|法治|(?:19|20)\d{2}|[^\s]{0,4}局)")
-GENERAL_OFFICE = re.compile(r"(人民政府|政府|管理委员会|管委会)(?:办公室|办公厅)$")  # posts for the government itself
-GOVERNMENT = re.compile(r"(?:人民政府|政府|管理委员会|管委会)$")  # a zone's 管委会 governs it
-CONGRESS = re.compile(r"人大常委会|人民代表大会常务委员会|人大")
-SURVEY = re.compile(r"调研报告|调研情况|视察报告|视察情况|执法检查|检查报告|审议意见")
-SURVEY_OPENING = re.compile(r"调研|视察|执法检查")
-SALUTATION = re.compile(r"主任、副主任|各位委员|各位副主任")
-PREFECTURE_CUES = re.compile(r"县[(（]市、?区[)）]|县市区|区县|县区|各县|市辖区|县级市|县、市、区")
-COUNTY_CUES = re.compile(r"乡镇|镇街|镇乡|强县|县域")
-CN_DIGIT = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
+NEXT_LABEL = any_of("fields.next_labels")
+UNLISTED = re.compile(
+    rf"([\u4e00-\u9fff]{{2,4}}?[区县市旗])(?={alt(words('orgs.place_then'))}|(?:19|20)\d{{2}}|[^\s]{{0,4}}局)")
+GOVERNMENTS = alt(words("orgs.governments"))
+GENERAL_OFFICE = re.compile(rf"({GOVERNMENTS})(?:{alt(words('orgs.offices'))})$")  # posts for the government itself
+GOVERNMENT = re.compile(rf"(?:{GOVERNMENTS})$")  # a zone's 管委会 governs it
+CONGRESS = any_of("orgs.congress")
+SURVEY = any_of("meta.survey")
+SURVEY_OPENING = any_of("meta.survey_opening")
+SALUTATION = any_of("meta.salutation")
+PREFECTURE_CUES = any_of("meta.prefecture_cues")
+COUNTY_CUES = any_of("meta.county_cues")
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,6 @@ def subheader(text: str, parts: list[Part]) -> str:
 
 # ---------------------------------------------------------------- title and dates
 
-TITLE_FIELDS = ("标题", "题名", "文件名称", "名称")
-
-
 def find_title(src: Sources) -> str | None:
     """The title line, else a labelled title of the page's header (名称：…), else a title run into the text."""
     if src.title:
@@ -140,26 +141,17 @@ def iso(year: str, month: str, day: str) -> str | None:
     return f"{y:04d}-{mo:02d}-{d:02d}" if 1 <= mo <= 12 and 1 <= d <= 31 else None
 
 
-def cn_number(s: str) -> int:
-    if s.startswith("十"):
-        return 10 + (CN_DIGIT.get(s[1], 0) if len(s) > 1 else 0)
-    if len(s) >= 2 and s[1] == "十":
-        return CN_DIGIT.get(s[0], 0) * 10 + (CN_DIGIT.get(s[2], 0) if len(s) > 2 else 0)
-    return CN_DIGIT.get(s, 0)
-
-
 def first_date(s: str) -> str | None:
     m = DATE.search(s)
     if m:
         return iso(*m.groups())
     m = CN_DATE.search(s)
     if m:
-        year = "".join(str(CN_DIGIT.get(ch, 0)) for ch in m[1])
-        return iso(year, str(cn_number(m[2])), str(cn_number(m[3])))
+        return iso(chinese_digits(m[1]), str(chinese_int(m[2])), str(chinese_int(m[3])))
     return None
 
 
-PAGE_DATE_FIELDS = ("发布日期", "发布时间", "成文日期", "生成日期")
+PAGE_DATE_FIELDS = words("fields.page_dates")
 
 
 def published_date(src: Sources) -> str | None:
@@ -183,6 +175,12 @@ def report_year(src: Sources) -> int | None:
         if year is not None:
             return year
     return None
+
+
+def covered_year(text: str, parts: list[Part]) -> int | None:
+    """The year the report covers (see `report_year`); None without a body."""
+    src = gather(text, parts)
+    return report_year(src) if src.has_body else None
 
 
 def years(s: str) -> list[int]:
@@ -214,10 +212,10 @@ def opening_year(opening: str) -> int | None:
 
 
 def body_year(body: str) -> int | None:
+    """The year named most often; of years named equally often, the first named (a review names its
+    year before the plans name the next)."""
     counts = Counter(years(body))
-    if not counts:
-        return None
-    return max(counts, key=lambda y: (counts[y], y))
+    return counts.most_common(1)[0][0] if counts else None
 
 
 # ---------------------------------------------------------------- place
@@ -377,14 +375,14 @@ def title_org(title: str) -> str | None:
 
 
 def header_org(src: Sources) -> str | None:
-    for label in ("发布机构", "发文机关", "信息来源", "来源"):
+    for label in ISSUER_FIELDS:
         value = NEXT_LABEL.split(src.fields.get(label, ""), maxsplit=1)[0]
-        if SIGNATURE.fullmatch(value) and not value.startswith(("本网", "本站")):
+        if SIGNATURE.fullmatch(value) and not value.startswith(OWN_SITE):
             return GENERAL_OFFICE.sub(r"\1", value)
-    for label in ("发布机构", "发文机关", "信息来源", "来源"):
+    for label in ISSUER_FIELDS:
         for m in LABELLED.finditer(src.header):
             value = NEXT_LABEL.split(m["value"], maxsplit=1)[0]
-            if m["label"] == label and SIGNATURE.fullmatch(value) and not value.startswith(("本网", "本站")):
+            if m["label"] == label and SIGNATURE.fullmatch(value) and not value.startswith(OWN_SITE):
                 return GENERAL_OFFICE.sub(r"\1", value)
     return None
 

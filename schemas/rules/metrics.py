@@ -9,42 +9,73 @@ the clause out to the headings) and the canonical key (taxonomy phrasings, same 
 All context is read from a length-preserving half-width copy of the text (`halfwidth`), so every
 offset indexes the original text and `evidence == text[start:end]`. Everything a number needs
 from the whole text (stops, quoted spans, headings) is computed once per document.
+
+Given a `trace` list, `extract_metrics` records there what became of every number with a unit (a
+`Candidate`): "kept", the name of the exclusion rule that dropped it (`CHECKS` in order, then "target";
+"quoted" for a number inside 《》 or quotes), or "not_read" for the parts it does not read. The words
+the rules match are in data/words.toml (see `lexicon`).
 """
 
 import itertools
 import re
 from bisect import bisect_right
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 from agent.genre import Part
 from schemas.enums import Qualifier
-from schemas.numerals import halfwidth, is_chinese, parse_number, scale
+from schemas.numerals import CHINESE, CN_DIGITS, halfwidth, is_chinese, parse_number, scale
 from schemas.report import Metric
-from schemas.rules import lexicon as lx
 from schemas.rules.categories import classify_layers
+from schemas.rules.headings import CN, marker
+from schemas.rules.lexicon import PLAN_SENTENCE, alt, any_of, chars, table, words
+from schemas.rules.meta import covered_year
 from schemas.rules.tables import TableIndex
 from schemas.taxonomy import match_canonical
 
 READ_KINDS = frozenset({"opening", "achievements", "problems"})
 
-
-def _alt(words: tuple[str, ...] | list[str] | frozenset[str]) -> str:
-    """A regex alternation of literal words, longest first."""
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+UNITS = words("units.percent", "units.compound", "units.single")
+UNIT_NOT_BEFORE = table("units.not_before")
+DURATION_UNITS = frozenset(words("units.durations"))
+NOUN_UNITS = frozenset(words("units.nouns"))
+EVENT_UNITS = frozenset(words("units.events"))
+CHINESE_COUNT_UNITS = frozenset(words("units.chinese_counts"))
+SUFFIX_BY_UNIT = table("units.name_suffix")
+PREFIX_QUALIFIERS = table("qualifiers.before")
+SUFFIX_QUALIFIERS = table("qualifiers.after")
+NOT_QUALIFIER_BEFORE = words("qualifiers.not_before")
+ORDINAL_BEFORE = words("exclusions.ordinal_before")
+RANK_BEFORE = words("exclusions.rank_before")
+RANK_BEFORE_EXCEPT = words("exclusions.rank_before_except")
+RANK_WORDS = words("exclusions.rank_words")
+STREAK_BEFORE = words("exclusions.streak_before")
+LIST_BEFORE = words("exclusions.list_before")
+LIST_BEFORE_ARABIC = words("exclusions.list_before_arabic")
+FREQUENCY_BEFORE = words("exclusions.frequency_before")
+DIVISION_BEFORE = words("exclusions.division_before")
+DIVISION_EXCEPT = words("exclusions.division_except")
+SLOGAN_SIGNS = "".join(words("exclusions.slogan_signs"))
+DURATION_NAME_AFTER = words("exclusions.duration_names")
+CHINESE_LIST_AFTER = words("chinese_numerals.list_after")
+NUMERAL_IDIOMS = words("chinese_numerals.idioms")
+PLAN_HEADINGS = words("plans.figure_headings")
+RESULT_HEADINGS = words("plans.result_headings")
+GENERIC_RATES = words("naming.generic_rates")
+COMPLEMENTS = words("naming.complements")
+LIGHT_VERB_NOUNS = words("naming.light_verb_nouns")
+CONJUNCTIONS = frozenset(words("naming.conjunctions"))
+WHOLE_ENDINGS = words("naming.whole_endings")
 
 
 def _is_cjk(char: str) -> bool:
     return bool(char) and "\u4e00" <= char <= "\u9fff"
 
 
-CN = "零〇一二两三四五六七八九十百千"
-UNITS = (*lx.PERCENT_UNITS, *lx.COMPOUND_UNITS, *lx.SINGLE_UNITS)
 MULTIPLIER = {"万亿": 1e12, "千万": 1e7, "百万": 1e6, "万": 1e4, "亿": 1e8}
 QUANTITY_RE = re.compile(
-    rf"(?<![\d.])(?P<num>\d+(?:[,，]\d{{3}}(?!\d))*(?:\.\d+)?|[{CN}][{CN}万亿]*(?:点[零〇一二三四五六七八九]+)?)"
-    rf"(?P<q1>余|多)?(?P<mult>{_alt(list(MULTIPLIER))})?(?P<q2>余|多)?[ \u00a0]?(?P<unit>{_alt(UNITS)})?"
+    rf"(?<![\d.])(?P<num>\d+(?:[,，]\d{{3}}(?!\d))*(?:\.\d+)?|{CHINESE})"
+    rf"(?P<q1>余|多)?(?P<mult>{alt(MULTIPLIER)})?(?P<q2>余|多)?[ \u00a0]?(?P<unit>{alt(UNITS)})?"
 )
 CLAUSE_STOP_RE = re.compile(r"[；;。：:！？!?\n]|(?<!\d)[,，]|[,，](?!\d{3}(?!\d))")
 SENTENCE_STOP_RE = re.compile(r"[。！？!?\n]")
@@ -54,36 +85,39 @@ SHIELD_RE = re.compile(
     r"|〔[^〕\n]{0,12}〕|\[[^\]\n]{0,12}\]|\"[^\"\n]{1,30}\"|‘[^’\n]{0,30}’"
 )
 YEAR_RE = re.compile(r"(?<!\d)(20\d\d|19\d\d)年(?![\d—\-–~～至])")
-HEADING_RES = (
-    re.compile(r"^[ \t\u3000]*[一二三四五六七八九十]+、", re.M),
-    re.compile(r"^[ \t\u3000]*[(（][一二三四五六七八九十]+[)）]", re.M),
-    re.compile(r"^[ \t\u3000]*\d{1,2}[.、](?!\d)|(?:^|(?<=[。；;\s]))[一二三四五六七八九十]+是", re.M),
+LINE_START = r"(?m)^[ \t\u3000]*"
+HEADING_RES = (  # section (一、), item (（一）), sub-item (1. or 一是 after a sentence's end) headings
+    re.compile(LINE_START + marker("cn")),
+    re.compile(LINE_START + marker("paren")),
+    re.compile(rf"{LINE_START}{marker('num')}|(?:^|(?<=[。；;\s])){marker('shi')}"),
 )
 HEADING_END_RE = re.compile(r"[。；;！？!?\n]")
 LAYER_WEIGHTS = (3.0, 2.0, 1.0, 1.2, 1.0, 0.3)  # evidence, clause, ；-phrase, item, section, top heading
 REACH = 500  # characters of context read around a number at most (text without stops stays linear)
 EVIDENCE_REACH = (50, 40)  # at most this many characters before and after the number in an evidence
 
-PREFIX_QUALIFIER_RE = re.compile(rf"({_alt(list(lx.PREFIX_QUALIFIERS))})(?:达到|达|为|是)?$")
-DISTANT_QUALIFIER_RE = re.compile(rf"({_alt(lx.DISTANT_QUALIFIERS)})[^，,；;。\d]{{0,4}}$")
-SUFFIX_QUALIFIER_RE = re.compile(_alt(list(lx.SUFFIX_QUALIFIERS)))
-CN_COUNT_BEFORE_RE = re.compile(rf"(?:{_alt(lx.CHINESE_COUNT_BEFORE)})了?$")
-FUTURE_RE = re.compile(_alt(lx.FUTURE_BEFORE))
+PREFIX_QUALIFIER_RE = re.compile(rf"({alt(PREFIX_QUALIFIERS)})(?:达到|达|为|是)?$")
+DISTANT_QUALIFIER_RE = re.compile(rf"({alt(words('qualifiers.distant'))})[^，,；;。\d]{{0,4}}$")
+SUFFIX_QUALIFIER_RE = re.compile(alt(SUFFIX_QUALIFIERS))
+CN_COUNT_BEFORE_RE = re.compile(rf"(?:{alt(words('chinese_numerals.count_before'))})了?$")
+FUTURE_RE = any_of("targets.before")
 FUTURE_EXCEPT_RE = re.compile(
-    rf"{_alt(lx.FUTURE_BEFORE_EXCEPT)}|(?:完成|实现|达成)[^，,；;。]{{0,8}}目标|拟[\u4e00-\u9fff]{{1,4}}的"
+    rf"{alt(words('targets.before_except'))}|(?:{alt(words('targets.achieved_verbs'))})[^，,；;。]{{0,8}}目标"
+    r"|拟[\u4e00-\u9fff]{1,4}的"
 )
-JIANG_RE = re.compile(rf"(?<![即必])将(?:要|会|可|能)?(?:{_alt(lx.FUTURE_JIANG_VERBS)})")
-FUTURE_AFTER_RE = re.compile(_alt(lx.FUTURE_AFTER))
-TARGET_LIST_RE = re.compile(rf"(?:目标|任务|计划|安排|打算|指标)(?:是|为|如下)?[:：]|{_alt(lx.SENTENCE_FUTURE)}")
-PLAN_OPENER_RE = re.compile(rf"[\s\u3000]*(?:{_alt(lx.PLAN_SENTENCE_OPENERS)})")
+JIANG_RE = re.compile(rf"(?<![即必])将(?:要|会|可|能)?(?:{alt(words('targets.jiang_verbs'))})")
+FUTURE_AFTER_RE = any_of("targets.after")
+TARGET_LIST_RE = re.compile(
+    rf"(?:{alt(words('targets.list_heads'))})(?:是|为|如下)?[:：]|{alt(words('targets.sentence'))}")
 DEADLINE_RE = re.compile(r"(?<!截)(?:到|至|在)?(20\d\d)年(?:底|末)?(?:前|以前|之前)")
 # 到2025年 is a deadline; 提高到2022年的97.2% reports a change (…由2021年的86.4%提高到…).
-TO_YEAR_RE = re.compile(r"(?<!截)(?<!提高|提升|增长|增加|上升|下降|降低|减少|扩大|缩短|压缩)(?:到|至)(20\d\d)年")
-HOTLINE_RE = re.compile(r"1\d{2,5}[\u4e00-\u9fff]{0,10}?(?:热线|服务平台|专线)")
-COMPARISON_RE = re.compile(rf"(?:{_alt(lx.COMPARISON_WORDS)})(?:的|为|是|:)?[(（]?$")
-RANGE_LEFT_RE = re.compile(rf"[\d{CN}万%][{lx.RANGE_SIGNS}]$")
-RANGE_RIGHT_RE = re.compile(rf"[{lx.RANGE_SIGNS}][\d零〇一二两三四五六七八九十]")
-BARE_NOUN_RE = re.compile(_alt(lx.BARE_COUNT_NOUNS))
+NOT_AFTER_CHANGE = "".join(f"(?<!{re.escape(verb)})" for verb in words("targets.change_verbs"))
+TO_YEAR_RE = re.compile(rf"(?<!截){NOT_AFTER_CHANGE}(?:到|至)(20\d\d)年")
+HOTLINE_RE = re.compile(rf"1\d{{2,5}}[\u4e00-\u9fff]{{0,10}}?(?:{alt(words('exclusions.hotline_names'))})")
+COMPARISON_RE = re.compile(rf"(?:{alt(words('exclusions.comparison'))})(?:的|为|是|:)?[(（]?$")
+RANGE_LEFT_RE = re.compile(rf"[\d{CN_DIGITS}万%][{chars('exclusions.range_signs')}]$")
+RANGE_RIGHT_RE = re.compile(rf"[{chars('exclusions.range_signs')}][\d零〇一二两三四五六七八九十]")
+BARE_NOUN_RE = any_of("units.bare_count_nouns")
 
 
 @dataclass(frozen=True)
@@ -109,11 +143,29 @@ class Quantity:
         return self.unit in ("%", "‰")
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """What became of one number with a unit: kept as a metric ("kept", with its evidence span), excluded by
+    a rule (`rule`, the check that excluded it; `reason`, its finer word: rank, streak …), or not read
+    ("not_read": it lies in a part the metric rules do not read, `part` says which). Offsets index the text
+    the rules read."""
+
+    start: int  # the number with its unit (and a qualifier after it)
+    end: int
+    value: float
+    unit: str
+    part: str
+    rule: str
+    reason: str | None = None
+    evidence: tuple[int, int] | None = None
+
+
 class Doc:
     """A text with what every number needs computed once: stops, shielded spans, headings."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, report_year: int = 0) -> None:
         self.text = text
+        self.report_year = report_year  # the year the report covers (0: unknown)
         self.flat = halfwidth(text)
         self.clause_stops = [m.start() for m in CLAUSE_STOP_RE.finditer(self.flat)]
         self.sentence_stops = [m.start() for m in SENTENCE_STOP_RE.finditer(self.flat)]
@@ -132,12 +184,6 @@ class Doc:
     def _heading_text(self, pos: int) -> str:
         m = HEADING_END_RE.search(self.flat, pos + 1, pos + 60)
         return self.flat[pos:m.start() if m else pos + 60]
-
-    @cached_property
-    def report_year(self) -> int:
-        """The year most often named outside 《》 names: taken as the year the report covers."""
-        years = Counter(int(m[1]) for m in YEAR_RE.finditer(self.flat) if not self.shielded(m.start()))
-        return years.most_common(1)[0][0] if years else 0
 
     def shielded(self, pos: int) -> bool:
         """Inside 《…》, quotes or document-number brackets."""
@@ -180,14 +226,26 @@ class Doc:
 
 # ---------------------------------------------------------------- scanning numbers
 
-def scan(doc: Doc, lo: int, hi: int) -> list[Quantity]:
-    """Every number with a unit in [lo, hi) that its context does not exclude."""
+def scan(doc: Doc, lo: int, hi: int, trace: list[Candidate] | None = None,
+         parts: Sequence[Part] = ()) -> list[Quantity]:
+    """Every number with a unit in [lo, hi) that its context does not exclude; with `trace`, each excluded
+    one is recorded there with the rule that excluded it and the kind of its part (of `parts`)."""
     found = []
     for m in QUANTITY_RE.finditer(doc.flat, lo, hi):
         quantity = quantity_of(doc.flat, m)
-        if quantity is not None and exclusion(doc, quantity, lo) is None:
+        if quantity is None:
+            continue
+        excluded = exclusion(doc, quantity, lo)
+        if excluded is None:
             found.append(quantity)
+        elif trace is not None:
+            trace.append(candidate(quantity, part_at(parts, quantity.start), *excluded))
     return found
+
+
+def candidate(q: Quantity, part: str, rule: str, reason: str | None = None,
+              evidence: tuple[int, int] | None = None) -> Candidate:
+    return Candidate(q.start, q.end, q.value, q.unit, part, rule, reason, evidence)
 
 
 def quantity_of(flat: str, m: re.Match[str]) -> Quantity | None:
@@ -205,7 +263,7 @@ def quantity_of(flat: str, m: re.Match[str]) -> Quantity | None:
 def unit_of(flat: str, m: re.Match[str]) -> tuple[str | None, int]:
     """The unit written after the number, and where it ends; 等5部门 counts 5 个, 百分之九十 is %."""
     unit, end = m["unit"], m.end()
-    if unit and flat[end:end + 1] and flat[end] in lx.UNIT_NOT_BEFORE.get(unit, ""):
+    if unit and flat[end:end + 1] and flat[end] in UNIT_NOT_BEFORE.get(unit, ""):
         unit, end = None, m.start("unit")
     if flat.endswith("百分之", 0, m.start()):
         return ("%", end) if unit is None else (None, end)
@@ -218,54 +276,55 @@ def qualifier_of(flat: str, m: re.Match[str], start: int, end: int, unit: str) -
     """The first qualifier wins (近9万余人 is approx): before the number, 余/多, then after the unit."""
     left = flat[max(0, start - 8):start]
     pre = PREFIX_QUALIFIER_RE.search(left)
-    if pre and not left[:pre.start() + 2].endswith(lx.NOT_QUALIFIER_BEFORE):
-        return Qualifier(lx.PREFIX_QUALIFIERS[pre[1]]), end
+    if pre and not left[:pre.start() + 2].endswith(NOT_QUALIFIER_BEFORE):
+        return Qualifier(PREFIX_QUALIFIERS[pre[1]]), end
     distant = DISTANT_QUALIFIER_RE.search(left)
     if distant:
-        return Qualifier(lx.PREFIX_QUALIFIERS[distant[1]]), end
+        return Qualifier(PREFIX_QUALIFIERS[distant[1]]), end
     if m["q1"] or m["q2"]:
         return Qualifier.more_than, end
     suffix = SUFFIX_QUALIFIER_RE.match(flat, end)
-    if suffix and (suffix[0] != "内" or unit in lx.DURATION_UNITS):
-        return Qualifier(lx.SUFFIX_QUALIFIERS[suffix[0]]), suffix.end()
+    if suffix and (suffix[0] != "内" or unit in DURATION_UNITS):
+        return Qualifier(SUFFIX_QUALIFIERS[suffix[0]]), suffix.end()
     return Qualifier.exact, end
 
 
 # ---------------------------------------------------------------- exclusions
 
-def exclusion(doc: Doc, q: Quantity, lo: int) -> str | None:
-    """Why this number is not a metric (a short reason), or None when it is one."""
+def exclusion(doc: Doc, q: Quantity, lo: int) -> tuple[str, str] | None:
+    """Why this number is not a metric: (the rule that excludes it, a short reason), or None when it is one.
+    The rules are tried in order and the first that answers wins; their names are the trace's rule names."""
     if doc.shielded(q.num_start):
-        return "name"
+        return "quoted", "name"
     left = doc.flat[max(lo, q.start - 8):q.start]
-    checks = (_code, _hotline, _ordinal_or_rank, _list_or_routine, _range, _descriptor, _comparison, _chinese_words)
-    for check in checks:
+    for rule, check in CHECKS:
         reason = check(doc, q, left)
         if reason:
-            return reason
-    return _target(doc, q, lo)
+            return rule, reason
+    reason = _target(doc, q, lo)
+    return ("target", reason) if reason else None
 
 
 def _code(doc: Doc, q: Quantity, left: str) -> str | None:
     """Part of a code or slogan: S3, 5G, 1+8, 4A级, 3.0版."""
     before, after = left[-1:], doc.flat[q.num_end:q.num_end + 1]
     signed = before in "+-" and not left[-2:-1].isalnum()  # +8.3% in a table of changes
-    if before and ((before.isascii() and before.isalnum()) or (before in lx.SLOGAN_SIGNS and not signed)):
+    if before and ((before.isascii() and before.isalnum()) or (before in SLOGAN_SIGNS and not signed)):
         return "code"
-    if after and (after in lx.SLOGAN_SIGNS or (after.isascii() and after.isalpha())):
+    if after and (after in SLOGAN_SIGNS or (after.isascii() and after.isalpha())):
         return "code"
     return None
 
 
 def _ordinal_or_rank(doc: Doc, q: Quantity, left: str) -> str | None:
     """第三批, 前3, 排名第5位, 连续三次."""
-    if left.endswith(lx.ORDINAL_BEFORE):
+    if left.endswith(ORDINAL_BEFORE):
         return "ordinal"
-    if left.endswith(lx.RANK_BEFORE) and not left.endswith(lx.RANK_BEFORE_EXCEPT):
+    if left.endswith(RANK_BEFORE) and not left.endswith(RANK_BEFORE_EXCEPT):
         return "rank"
-    if q.unit in ("名", "位") and any(w in left for w in lx.RANK_WORDS):
+    if q.unit in ("名", "位") and any(w in left for w in RANK_WORDS):
         return "rank"
-    return "streak" if left.endswith(lx.STREAK_BEFORE) else None
+    return "streak" if left.endswith(STREAK_BEFORE) else None
 
 
 def _hotline(doc: Doc, q: Quantity, left: str) -> str | None:
@@ -275,11 +334,11 @@ def _hotline(doc: Doc, q: Quantity, left: str) -> str | None:
 
 def _list_or_routine(doc: Doc, q: Quantity, left: str) -> str | None:
     """A count of items listed just before (A、B和C三项工程), a frequency (每…), a division (分三批)."""
-    if left.endswith(lx.FREQUENCY_BEFORE):
+    if left.endswith(FREQUENCY_BEFORE):
         return "frequency"
-    if left.endswith(lx.DIVISION_BEFORE) and not left.endswith(lx.DIVISION_EXCEPT):
+    if left.endswith(DIVISION_BEFORE) and not left.endswith(DIVISION_EXCEPT):
         return "division"
-    heads = lx.LIST_BEFORE if q.chinese else lx.LIST_BEFORE_ARABIC
+    heads = LIST_BEFORE if q.chinese else LIST_BEFORE_ARABIC
     if left.endswith(heads):
         return "list"
     if q.chinese and "、" in doc.flat[doc.clause(q.num_start)[0]:q.num_start]:
@@ -300,7 +359,7 @@ def _descriptor(doc: Doc, q: Quantity, left: str) -> str | None:
     after = doc.flat[q.end:q.end + 8]
     if not q.percent and doc.flat.endswith(("以上", "以下"), 0, q.end) and _is_cjk(after[:1]):
         return None if after[0] in "和或及" else "descriptor"
-    if q.unit in lx.DURATION_UNITS and (after.startswith(lx.DURATION_NAME_AFTER) or "圈" in after):
+    if q.unit in DURATION_UNITS and (after.startswith(DURATION_NAME_AFTER) or "圈" in after):
         return "name"
     if q.unit == "小时" and q.value == 24 and _is_cjk(after[:1]):
         return "name"
@@ -318,13 +377,18 @@ def _chinese_words(doc: Doc, q: Quantity, left: str) -> str | None:
     if not q.chinese or q.start < q.num_start:  # 百分之九十五
         return None
     window = doc.flat[max(0, q.num_start - 3):q.end + 3]
-    if (q.numeral == "一" and q.value == 1) or any(idiom in window for idiom in lx.NUMERAL_IDIOMS):
+    if (q.numeral == "一" and q.value == 1) or any(idiom in window for idiom in NUMERAL_IDIOMS):
         return "words"
-    if doc.flat.startswith(lx.CHINESE_LIST_AFTER, q.num_end):
+    if doc.flat.startswith(CHINESE_LIST_AFTER, q.num_end):
         return "list"
-    if CN_COUNT_BEFORE_RE.search(left) or q.value > 10 or (q.value >= 2 and q.unit in lx.CHINESE_COUNT_UNITS):
+    if CN_COUNT_BEFORE_RE.search(left) or q.value > 10 or (q.value >= 2 and q.unit in CHINESE_COUNT_UNITS):
         return None
     return "words"
+
+
+CHECKS = (("code", _code), ("hotline", _hotline), ("ordinal_or_rank", _ordinal_or_rank),
+          ("list_or_routine", _list_or_routine), ("range", _range), ("descriptor", _descriptor),
+          ("comparison", _comparison), ("chinese_words", _chinese_words))  # then "target"
 
 
 def _target(doc: Doc, q: Quantity, lo: int) -> str | None:
@@ -338,16 +402,16 @@ def _target(doc: Doc, q: Quantity, lo: int) -> str | None:
         return "target"
     if JIANG_RE.search(sentence_left) or TARGET_LIST_RE.search(sentence_left):
         return "target"
-    if PLAN_OPENER_RE.match(sentence_left) or _future_year(doc, sentence_left) or doc.plan_heading(q.num_start):
+    if PLAN_SENTENCE.match(sentence_left) or _future_year(doc, sentence_left) or doc.plan_heading(q.num_start):
         return "target"
     return None
 
 
 def _announces_plans(heading: str, report_year: int) -> bool:
-    if any(w in heading for w in lx.RESULT_HEADING_WORDS):
+    if any(w in heading for w in RESULT_HEADINGS):
         return False
     future = bool(report_year) and any(int(y) > report_year for y in YEAR_RE.findall(heading))
-    return future or any(w in heading for w in lx.PLAN_HEADING_WORDS)
+    return future or any(w in heading for w in PLAN_HEADINGS)
 
 
 def _future_year(doc: Doc, sentence_left: str) -> bool:
@@ -365,9 +429,9 @@ def evidence_span(doc: Doc, q: Quantity, lo: int, hi: int) -> tuple[int, int]:
     start, end = max(start, q.start - EVIDENCE_REACH[0]), min(end, q.end + EVIDENCE_REACH[1])
     start, end = _inside_brackets(flat, q, start, end)
     start, end = _list_item(flat, q, start, end)
-    marker = LIST_MARKER_RE.match(flat, start, end)
-    if marker and marker.end() <= q.start:
-        start = marker.end()
+    listed = LIST_MARKER_RE.match(flat, start, end)
+    if listed and listed.end() <= q.start:
+        start = listed.end()
     while start < q.start and flat[start] in " \t\u3000":
         start += 1
     while end > q.end and flat[end - 1] in " \t\u3000":
@@ -405,35 +469,33 @@ def _list_item(flat: str, q: Quantity, start: int, end: int) -> tuple[int, int]:
 
 # ---------------------------------------------------------------- naming
 
-LIST_MARKER_RE = re.compile(rf"^[\s\u3000]*(?:{lx.LIST_MARKER}[\s\u3000]*)+")
-NAME_PREFIX_RE = re.compile(rf"^(?:{lx.TIME_PREFIX}|{lx.SCOPE_PREFIX}|{_alt(lx.FILLER_WORDS)}|[\s\u3000、]+)")
-PREPOSITION_RE = re.compile(rf"^(?:{_alt(lx.PREPOSITIONS)})")
-LINK_SUFFIX_RE = re.compile(rf"(?:{_alt(lx.LINK_WORDS + tuple(lx.PREFIX_QUALIFIERS))})$")
-LIGHT_VERB_RE = re.compile(rf"(?:{_alt(lx.LIGHT_VERB_NOUNS)})|(?:{_alt(lx.LIGHT_VERBS)})")
-CONTENT_VERB_RE = re.compile(_alt(lx.CONTENT_VERBS))
+LIST_MARKER = "|".join([*(marker(style) for style in ("shi", "paren", "paren_num", "num")), f"其[{CN}]"])
+LIST_MARKER_RE = re.compile(rf"^[\s\u3000]*(?:(?:{LIST_MARKER})[\s\u3000]*)+")
+TIME_PREFIX = (  # 截至2022年底, 今年以来, 三年来 …
+    rf"(?:[^，,。；;]{{1,6}}?以来|(?:{alt(words('naming.since'))})?(?:\d{{4}}年(?:度)?(?:\d{{1,2}}月(?:份|底|末)?)?"
+    rf"(?:以来|来|内|底|末|全年)?|{alt(words('naming.time'))}))"
+)
+NAME_PREFIX_RE = re.compile(
+    rf"^(?:{TIME_PREFIX}|(?:{alt(words('naming.scope'))})|{alt(words('naming.fillers'))}|[\s\u3000、]+)")
+PREPOSITION_RE = re.compile(rf"^(?:{alt(words('naming.prepositions'))})")
+LINK_SUFFIX_RE = re.compile(rf"(?:{alt((*words('naming.links'), *PREFIX_QUALIFIERS))})$")
+LIGHT_VERB_RE = re.compile(rf"(?:{alt(LIGHT_VERB_NOUNS)})|(?:{alt(words('naming.light_verbs'))})")
+CONTENT_VERB_RE = any_of("naming.content_verbs")
 TOTAL_RE = re.compile(r"(?<![公总一])共(?![享同建治商性识])|共计|合计|总计")
-RIGHT_STOP_RE = re.compile(rf"{_alt(lx.RIGHT_NOUN_STOPS)}|{TOTAL_RE.pattern}|[，,；;。：:！？!?\n、]|\d")
+RIGHT_STOP_RE = re.compile(rf"{alt(words('naming.right_noun_stops'))}|{TOTAL_RE.pattern}|[，,；;。：:！？!?\n、]|\d")
 VP_END_RE = re.compile(r"[，,；;。：:！？!?\n]|或|\d")
-NAME_NOISE_RE = re.compile(r"各级各类|各类|各级|各项|各种|有关|相关|\s")
+NAME_NOISE_RE = re.compile(rf"{alt(words('naming.noise'))}|\s")
 NAME_HEAD_JUNK_RE = re.compile(r"^[\d.·:：、，,；;”’》)）\]\s]+")
-SHORT_VP_NOISE_RE = re.compile(r"^(?:于|在|的|了|并|且|等)+|(?:等|的|了)+$")
-BODY_END_RE = re.compile(rf"(?:{_alt(lx.BODY_ENDINGS)})$")
-RATE_END_RE = re.compile(r"(?:率|比例|比重|占比|百分比|增长|下降|增幅|降幅|提高|降低|比)$")
-CHANGE_END_RE = re.compile(r"(?:增长|下降|提高|降低|增加|减少|上升|提升)$")
-CHANGE_RE = re.compile(r"(?:同比|环比|较上年|比上年|较去年|比去年)?(?:增长|下降|提高|降低|增加|减少|上升|提升)")
-CONJUNCTIONS = frozenset({"和", "及", "与", "以及", "或", "、", "并", "而", "且", "其中", "另"})
-NOUN_UNITS = frozenset({"个", "家", "所", "座", "支", "名", "位", "项", "件", "份", "条", "处", "类", "台", "张",
-                        "册", "卷", "户", "部", "套", "辆", "艘", "株", "棵", "栋", "幢", "块", "面", "本", "篇",
-                        "笔", "款", "单", "封", "组", "队", "宗", "起", "例", "人", "批"})
-EVENT_UNITS = frozenset({"场", "场次", "次", "期", "轮", "批次"})
-SUFFIX_BY_UNIT = {"场": "场次", "场次": "场次", "次": "次数", "人次": "人次", "件次": "件次", "期": "期数",
-                  "轮": "轮数", "元": "金额", "美元": "金额", "亩": "面积", "人": "人数", "名": "人数", "位": "人数",
-                  "小时": "时长", "天": "天数", "工作日": "时限", "个工作日": "时限", "个月": "时长"}
+SHORT_VP_NOISE_RE = re.compile(rf"^(?:{alt(words('naming.vp_lead'))})+|(?:{alt(words('naming.vp_tail'))})+$")
+BODY_END_RE = re.compile(rf"(?:{alt(words('naming.body_endings'))})$")
+RATE_END_RE = re.compile(rf"(?:{alt(words('naming.rate_endings'))})$")
+CHANGE_END_RE = re.compile(rf"(?:{alt(words('naming.changes'))})$")
+CHANGE_RE = re.compile(rf"(?:{alt(words('naming.change_bases'))})?(?:{alt(words('naming.changes'))})")
 
 
 def _verbs(words: str) -> list[re.Match[str]]:
     """Verbs in `words`, light and content, in order (党组织 is a noun, not 组织)."""
-    found = [m for m in LIGHT_VERB_RE.finditer(words) if m[0] not in lx.LIGHT_VERB_NOUNS]
+    found = [m for m in LIGHT_VERB_RE.finditer(words) if m[0] not in LIGHT_VERB_NOUNS]
     found += list(CONTENT_VERB_RE.finditer(words))
     return sorted(found, key=lambda m: m.start())
 
@@ -523,7 +585,7 @@ def with_suffix(name: str, unit: str) -> str:
         if CHANGE_END_RE.search(name):
             return name + "率"  # 同比增长 → 同比增长率
         return name if RATE_END_RE.search(name) else name + "比例"
-    if unit in ("个百分点", "百分点") or name.endswith(("时间", "时长", "时限", "面积", "金额", "资金", "经费")):
+    if unit in ("个百分点", "百分点") or name.endswith(WHOLE_ENDINGS):
         return name
     suffix = SUFFIX_BY_UNIT.get(unit, "数")
     if suffix == "人数" and name.endswith(("人员", "人数")):
@@ -615,12 +677,12 @@ class Namer:
         return f"{vp}的{obj}" if len(vp) >= 2 else obj
 
     def _left_named(self, q: Quantity, left: str) -> str:
-        if q.percent and len(left) <= 5 and left.endswith(lx.GENERIC_RATES):
+        if q.percent and len(left) <= 5 and left.endswith(GENERIC_RATES):
             return self._rate_owner(q) + left  # 办结率96.5% after 办结6638件 of 热线件
         if CHANGE_RE.fullmatch(left) and self.last_object:
             return self.last_object + left  # 经营主体22685户,同比增长10%
         noun = object_noun(left)
-        if not RATE_END_RE.search(left) and noun not in lx.COMPLEMENTS:
+        if not RATE_END_RE.search(left) and noun not in COMPLEMENTS:
             self.last_object = noun
         return left
 
@@ -643,12 +705,20 @@ def tail_verb_phrase(flat: str, last: Quantity, span: tuple[int, int]) -> str:
 
 # ---------------------------------------------------------------- assembling
 
-def extract_metrics(text: str, parts: list[Part]) -> list[Metric]:
-    """Every metric of the opening, achievements and problems parts, in text order."""
-    doc = Doc(text)
+def extract_metrics(text: str, parts: list[Part], report_year: int | None = None,
+                    trace: list[Candidate] | None = None) -> list[Metric]:
+    """Every metric of the opening, achievements and problems parts, in text order. `report_year`: the
+    year the report covers (0 when unknown), as the metadata rules read it when not given. With `trace`,
+    every number with a unit is recorded there: kept, excluded by a rule, or not read."""
+    year = covered_year(text, parts) if report_year is None else report_year
+    doc = Doc(text, year or 0)
     metrics: list[Metric] = []
-    for lo, hi in readable_ranges(doc, parts):
-        metrics.extend(_range_metrics(doc, lo, hi))
+    readable = readable_ranges(doc, parts)
+    for lo, hi in readable:
+        metrics.extend(_range_metrics(doc, lo, hi, trace, parts))
+    if trace is not None:
+        trace.extend(unread_candidates(doc, parts, readable))
+        trace.sort(key=lambda c: c.start)
     return metrics
 
 
@@ -669,13 +739,14 @@ def _plan_cut(doc: Doc, part: Part) -> int:
         return part.end
     first = bisect_right(doc.sentence_stops, part.start)
     for stop in itertools.takewhile(lambda s: s < part.end, doc.sentence_stops[first:]):
-        if PLAN_OPENER_RE.match(doc.flat, stop + 1):
+        if PLAN_SENTENCE.match(doc.flat, stop + 1):
             return stop + 1
     return part.end
 
 
-def _range_metrics(doc: Doc, lo: int, hi: int) -> list[Metric]:
-    quantities = scan(doc, lo, hi)
+def _range_metrics(doc: Doc, lo: int, hi: int, trace: list[Candidate] | None = None,
+                   parts: Sequence[Part] = ()) -> list[Metric]:
+    quantities = scan(doc, lo, hi, trace, parts)
     namer = Namer(doc)
     result = []
     keyed = ((evidence_span(doc, q, lo, hi), q) for q in quantities)
@@ -687,7 +758,38 @@ def _range_metrics(doc: Doc, lo: int, hi: int) -> list[Metric]:
             named = namer.name(q, prev, nxt, span, tail_vp)
             name = doc.tables.name(q.num_start) or named or doc.text[span[0]:span[1]][:16]
             result.append(_metric(doc, q, span, name))
+            if trace is not None:
+                trace.append(candidate(q, part_at(parts, q.start), "kept", evidence=span))
     return result
+
+
+def part_at(parts: Sequence[Part], pos: int) -> str:
+    """The kind of the part holding `pos` ("" when none does)."""
+    return next((p.kind for p in parts if p.start <= pos < p.end), "")
+
+
+def unread_candidates(doc: Doc, parts: list[Part], readable: list[tuple[int, int]]) -> list[Candidate]:
+    """The numbers with a unit outside the ranges read: in the header, title, plans, closing or footer, and
+    in the plans that close a problems part (after its 下一步)."""
+    found = []
+    for part in parts:
+        kind = "plans" if part.kind in READ_KINDS else part.kind
+        for lo, hi in uncovered(part.start, part.end, readable):
+            found += [candidate(q, kind, "not_read") for m in QUANTITY_RE.finditer(doc.flat, lo, hi)
+                      if (q := quantity_of(doc.flat, m)) is not None]
+    return found
+
+
+def uncovered(start: int, end: int, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The stretches of [start, end) outside the sorted, disjoint `ranges`."""
+    out, pos = [], start
+    for lo, hi in ranges:
+        if hi <= pos or lo >= end:
+            continue
+        if lo > pos:
+            out.append((pos, lo))
+        pos = max(pos, hi)
+    return [*out, (pos, end)] if pos < end else out
 
 
 def _metric(doc: Doc, q: Quantity, span: tuple[int, int], name: str) -> Metric:

@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from statistics import quantiles
 
 from schemas.rules import areas, gazetteer
+from schemas.rules.frame import PUBLICITY_NOTE
 from schemas.rules.headings import MARKER_RE, Marker, marker_of
-from schemas.rules.layout import admits_problems
+from schemas.rules.lexicon import PLAN_OPENER, alt, table, words
+from schemas.rules.parts import admits_problems
 
 LINE_BREAK = re.compile(r"[\n\r\f\v\u2028\u2029\x85]")
 PAGE_BREAK = "\f"
@@ -249,36 +251,35 @@ def starts_unit(head: str) -> bool:
 
 # ---------------------------------------------------------------- labelled fields of page headers and footers
 
-FIELD_LABEL = re.compile(
-    r"[\[【(（]?\s*(?P<label>索\s*引\s*号|发布机构|发文机关|成文日期|发布日期|发布时间|生成日期|发文字号|文\s*号|主题分类|"
-    r"公文时效|有效性|信息来源|来\s*源|原文链接|原文地址|标\s*题|名\s*称|浏览(?:次数|量)|访问(?:次数|量)|阅读(?:次数|量)|点击(?:次数|数|量)|"
-    r"字\s*号|作\s*者|责任编辑|主办单位|承办单位|协办单位|网站标识码|技术支持|联系电话|联系方式|地\s*址|邮\s*编|版权所有)"
-    r"\s*(?:[\]】)）]\s*[:：]?|[:：])"
-)
-STRONG_LABELS = frozenset({"索引号", "发布机构", "发文机关", "成文日期", "发布日期", "发布时间", "发文字号", "原文链接",
-                           "浏览次数", "访问次数", "主办单位", "网站标识码", "生成日期"})
+SPACED_LABELS = frozenset(words("fields.spaced"))  # 名　　称：
+
+
+def label_pattern(label: str) -> str:
+    """A field label as a regex: 名称, or 名 称 with any spaces between for a label set out with them."""
+    return r"\s*".join(map(re.escape, label)) if label in SPACED_LABELS else re.escape(label)
+
+
+LABELS = "|".join(map(label_pattern, sorted(dict.fromkeys(words("fields.labels")), key=len, reverse=True)))
+FIELD_LABEL = re.compile(rf"[\[【(（]?\s*(?P<label>{LABELS})\s*(?:[\]】)）]\s*[:：]?|[:：])")
+STRONG_LABELS = frozenset(words("fields.strong"))
 DATE_VALUE = r"\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
-ORG_VALUE = (r"\s*(?:本网|本站|[\u4e00-\u9fff（）()]{2,30}?(?:人民政府办公室|人民政府办公厅|人民政府|政府|办公室|办公厅"
-             r"|委员会|常委会|局|厅|委|院|中心|署|网))")
+ORG_VALUE = (rf"\s*(?:{alt(words('fields.own_site'))}|[\u4e00-\u9fff（）()]{{2,30}}?"
+             rf"(?:{alt(words('orgs.field_value'))}))")
 FIELD_VALUES = {
     "date": re.compile(DATE_VALUE), "count": re.compile(r"\s*(?:\d[\d,，]*(?![\d年月日.]))?\s*次?"),
     "org": re.compile(ORG_VALUE), "url": re.compile(r"\s*https?://[!-~]+"), "code": re.compile(r"\s*[0-9A-Za-z/\-]+"),
 }
-LABEL_VALUE = {
-    "发布日期": "date", "发布时间": "date", "成文日期": "date", "生成日期": "date", "浏览次数": "count",
-    "访问次数": "count", "阅读次数": "count", "浏览量": "count", "访问量": "count", "阅读量": "count",
-    "点击次数": "count", "点击数": "count", "点击量": "count",
-    "发布机构": "org", "发文机关": "org", "信息来源": "org", "来源": "org", "主办单位": "org", "承办单位": "org",
-    "协办单位": "org", "原文链接": "url", "原文地址": "url", "索引号": "code", "网站标识码": "code",
-}
+LABEL_VALUE = table("fields.values")
 STANDALONE = re.compile(
-    r"[\[【]?字体[:：]?\s*[\[【]?\s*大\s*中\s*小\s*[\]】]*|分享到[:：]?|打印本页|打印页面|关闭窗口|关闭本页|返回顶部|"
-    r"扫一扫在手机(?:上)?打开当前页|上一篇[:：]?|下一篇[:：]?|相关链接|(?:[\u4e00-\u9fff]{1,2}\s*)?ICP备\s*\d+号(?:-\d+)?|"
-    r"[\u4e00-\u9fff]公网安备\s*\d+号|[【\[]\s*(?:打印|关闭|收藏|返回)[^】\]]{0,4}[】\]]|本站支持IPv6访问|建议使用[^。，]{0,24}?(?:分辨率|浏览器)(?:浏览|访问)?|共\d+条|每页\d+条"
+    r"[\[【]?字体[:：]?\s*[\[【]?\s*大\s*中\s*小\s*[\]】]*"
+    rf"|(?:{alt(words('fields.page_tools_colon'))})[:：]?|{alt(words('fields.page_tools'))}"
+    r"|(?:[\u4e00-\u9fff]{1,2}\s*)?ICP备\s*\d+号(?:-\d+)?|[\u4e00-\u9fff]公网安备\s*\d+号"
+    rf"|[【\[]\s*(?:{alt(words('fields.page_tool_buttons'))})[^】\]]{{0,4}}[】\]]"
+    r"|建议使用[^。，]{0,24}?(?:分辨率|浏览器)(?:浏览|访问)?|共\d+条|每页\d+条"
 )
 BULLET = re.compile(r"(?<=\S)\s*[·•●◆■▪►]")
 SEPARATOR_BEFORE = " \t\u3000|｜]】)）"
-TITLE_ENDINGS = ("报告", "总结", "情况", "汇报")
+TITLE_ENDINGS = words("reading.page_title_endings")
 
 
 def field_cuts(line: str) -> list[int]:
@@ -326,9 +327,7 @@ class Chains:
 
 
 SECTION_TITLE_END = re.compile(
-    r"(?:问题|不足|短板|差距|成效|成绩|情况|举措|措施|打算|计划|安排|思路|建议|方向|做法|工作|目标|任务|回顾|经验)"
-    r"(?=(?:19|20)\d{2}年|过去|一年来|今年|近年|我[市县区局省州委]|虽然|但|对照|当前|总体|针对|下一步|下步|全年|同时|一是"
-    r"|随着|自|从|在)"
+    rf"(?:{alt(words('reading.section_title_ends'))})(?=(?:19|20)\d{{2}}年|{alt(words('reading.section_text_openers'))})"
 )
 DECORATION = " \t\u3000#*"
 LEVELS = {"part": 0, "cn": 1, "paren": 2, "num": 3, "paren_num": 4, "circled": 5}
@@ -382,27 +381,25 @@ def opens_unit(line: str, pos: int, marker: Marker, chains: Chains, title_from: 
 # ---------------------------------------------------------------- the signature run on after the last sentence
 
 SIGNATURE_TAIL = re.compile(
-    r"(?<=[。！？!?])\s*(?P<sig>[\u4e00-\u9fff（）()]{2,30}?(?:人民政府|政府|办公室|委员会|常委会|局|厅|委|院|中心)"
+    rf"(?<=[。！？!?])\s*(?P<sig>[\u4e00-\u9fff（）()]{{2,30}}?(?:{alt(words('orgs.core'))})"
     r"(?:[（(][^）)]{0,10}[）)])?\s*(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇○零一二三四五六七八九]{4}年"
     r"[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日))"
 )
 SENTENCE_START = re.compile(r"[。！？!?]\s*")
-PLAN_OPENING = re.compile(
-    r"(?:下一步|下步|今后|接下来)[，,]|(?:\d{4}年(?:度)?[，,]\s*)(?:我们|我[市县区局省州委])(?:将|要)")
-CLOSING_WORDS = re.compile(r"(?<=[。！？!?])\s*(?:特此报告|专此报告|以上报告[，,]?请(?:予)?审议)")
+CLOSING_WORDS = re.compile(
+    rf"(?<=[。！？!?])\s*(?:{alt(words('frame.closing_phrases'))}|以上报告[，,]?请(?:予)?审议)")
 
-
-SALUTATION = re.compile(r"(?:主任、副主任[，,、]\s*)?各位(?:代表|委员|常委|副主任)[：:，,]")
+SALUTATION = re.compile(rf"(?:主任、副主任[，,、]\s*)?各位(?:{alt(words('reading.addressees'))})[：:，,]")
 TITLE_AT_START = re.compile(
-    r"[^。！？!?，,：:；;\n]{2,60}?(?:的报告|情况报告|工作报告|调研报告|年度报告|工作总结|情况的汇报)"
-    r"(?![。，,：:；;》”]|如下|中|显示|指出|提出|要求|精神|的)"
+    rf"[^。！？!?，,：:；;\n]{{2,60}}?(?:{alt(words('reading.title_endings'))})"
+    rf"(?![。，,：:；;》”]|{alt(words('reading.title_not_then'))})"
 )
 SUBTITLE = re.compile(r"——\s*\d{4}\s*年")
 
 
 BREADCRUMB_STEP = re.compile(r"\s*[>»›]\s*")
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]\s*\d{1,4}\s*号")
-RED_HEAD = re.compile(r"(?:人民政府|政府|办公室|办公厅|委员会|局)文件")
+RED_HEAD = re.compile(rf"(?:{alt(words('orgs.red_head'))})文件")
 
 
 def opening_cuts(line: str, starts: list[int]) -> list[int]:
@@ -435,7 +432,7 @@ def paragraph_cuts(line: str) -> list[int]:
     cuts = []
     for m in SENTENCE_START.finditer(line):
         head = line[m.end(): m.end() + 120]
-        if PLAN_OPENING.match(head) or admits_problems(head):
+        if PLAN_OPENER.match(head) or admits_problems(head):
             cuts.append(m.end())
     return cuts
 
@@ -447,9 +444,9 @@ VALUE_THEN_WORDS = re.compile(  # atomic: a unit, when there is one, belongs to 
 )
 
 
-COLUMN_WORDS = re.compile(r"(?:同比|环比|比上年|较上年|增幅|增减|(?:19|20)\d{2}年(?:度)?)(?=[\u4e00-\u9fff]{2})")
-FIRST_COLUMN = re.compile(r"(?<=[\u4e00-\u9fff])(?:指标|项目|类别|名称|事项|内容)$")
-
+COLUMN_WORDS = re.compile(
+    rf"(?:{alt(words('tables.change_columns'))}|(?:19|20)\d{{2}}年(?:度)?)(?=[\u4e00-\u9fff]{{2}})")
+FIRST_COLUMN = re.compile(rf"(?<=[\u4e00-\u9fff])(?:{alt(words('tables.first_columns'))})$")
 
 def table_cuts(line: str) -> list[int]:
     """Rows of a table that lost its line breaks (…| 312件 | +8.3%行政复议受理 | 287件 |…): a cell that
@@ -474,7 +471,6 @@ def table_cuts(line: str) -> list[int]:
 
 INLINE_PAGE_NUMBER = re.compile(
     r"[—－–―]\s*\d{1,3}\s*[—－–―]|(?<=\s)-\s\d{1,3}\s-(?=\s)|第\s*\d{1,3}\s*页\s*共\s*\d{1,3}\s*页")
-PUBLICITY_NOTE = re.compile(r"[(（](?:此件|本件)[^)）]{0,12}[)）]")
 
 
 def furniture_cuts(line: str) -> list[int]:

@@ -9,10 +9,12 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from schemas.rules.lexicon import alt, any_of, words
+
 SEPARATOR = re.compile(r"\s*[|｜]\s*")
 FIGURE = re.compile(r"\d")
-PERIOD_COLUMN = re.compile(r"(?:19|20)\d{2}\s*年(?:度)?|本年|当年|今年|全年|数值|数量|数据|合计|指标|项目|情况")
-CHANGE_COLUMN = re.compile(r"同比|环比|比上年|较上年|增幅|增减|变化")
+PERIOD_COLUMN = re.compile(rf"(?:19|20)\d{{2}}\s*年(?:度)?|{alt(words('tables.period_columns'))}")
+CHANGE_COLUMN = any_of("tables.change_headers")
 SIGN = re.compile(r"\s*([+＋\-－−])")
 
 
