@@ -54,7 +54,7 @@ def ingest(paths: Paths, db: Db = None) -> None:
     docs, rejected = api.ingest(paths, api.Options(db=db))
     for bad in rejected:
         say(f"Skipped {bad.path}: {bad.reason}")
-    say(f"Ingested {len(docs)} documents ({len(rejected)} files skipped) into {api.db_path(api.Options(db=db))}")
+    say(f"Ingested {len(docs)} documents ({len(rejected)} files skipped) into {api.store_settings(db).db}")
     if rejected:
         raise typer.Exit(1)
 
