@@ -3,100 +3,67 @@
 import asyncio
 import importlib
 import json
-import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from agent.backends import Backend, LLMBackend, OfflineBackend, Outcome
 from agent.cache import AnswerCache
+from agent.config import Options, Settings, resolve
 from agent.documents import Document, Rejected, read_documents
 from agent.errors import ConfigError, FazhiError
 from agent.genre import Genre
 from agent.llm import ModelClient
-from agent.providers import LOCAL_KEY, load_config, resolve_api_key, resolve_profile
 from agent.runs import Runner, RunSummary
 from agent.store import Store
 
-DEFAULT_GENRE = "schemas.genre:GENRE"
+__all__ = ["Options", "Settings", "extract", "ingest", "open_store", "resolve", "show"]
 OFFLINE_NOTICE = ("Using the offline backend (no model configured). To use a model, pass --profile NAME "
                   "(openai, deepseek, qwen, moonshot, zhipu, vllm, ollama) or --base-url URL --model NAME.")
 
 
-@dataclass
-class Options:
-    """What to run and where to store it. None means: from config file or environment, else default."""
-
-    backend: str = "auto"  # auto | offline | llm
-    profile: str | None = None
-    model: str | None = None
-    base_url: str | None = None
-    api_key: str | None = None
-    mode: str | None = None
-    concurrency: int | None = None
-    timeout: float | None = None
-    db: str | None = None
-    cache_dir: str | None = None
-    use_cache: bool = True
-    replay_only: bool = False
-    force: bool = False
-    genre: str | None = None
-
-
-def setting(name: str, given: Any, default: Any, config: dict[str, Any] | None = None) -> Any:
-    """Command line, else FAZHI_<NAME>, else the config file, else the default."""
-    config = load_config() if config is None else config
-    return given if given is not None else os.environ.get(f"FAZHI_{name.upper()}") or config.get(name, default)
+def store_settings(db: str | None = None, genre: str | None = None) -> Settings:
+    """The settings of a command that reads or writes the store but asks no model."""
+    return resolve(Options(backend="offline", db=db, genre=genre))
 
 
 def load_genre(spec: str | None = None) -> Genre:
-    module_name, _, attr = setting("genre", spec, DEFAULT_GENRE).partition(":")
+    """The genre `spec` (module:ATTRIBUTE), else FAZHI_GENRE or the config file's, else the default."""
+    return import_genre(store_settings(genre=spec).genre)
+
+
+def import_genre(spec: str) -> Genre:
+    module_name, _, attr = spec.partition(":")
     try:
         return getattr(importlib.import_module(module_name), attr or "GENRE")
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"Cannot load genre {spec!r}: {exc}; use module:ATTRIBUTE") from exc
 
 
-def db_path(options: Options) -> str:
-    return str(setting("db", options.db, "fazhi.duckdb"))
+def make_client(settings: Settings) -> ModelClient:
+    cache = AnswerCache(Path(settings.cache_dir)) if settings.use_cache or settings.replay_only else None
+    return ModelClient(settings.provider_profile(), settings.key(), cache, replay_only=settings.replay_only)
 
 
-def wants_model(options: Options) -> bool:
-    if options.backend != "auto":
-        return options.backend == "llm"
-    explicit = (options.profile, options.model, options.base_url)
-    return any(explicit) or bool(os.environ.get("FAZHI_PROFILE") or os.environ.get("FAZHI_BASE_URL")
-                                  or load_config().get("profile"))
-
-
-def make_client(options: Options) -> tuple[ModelClient, str]:
-    overrides = {"model": options.model, "base_url": options.base_url, "mode": options.mode,
-                 "concurrency": options.concurrency, "timeout": options.timeout}
-    profile = resolve_profile(options.profile, overrides)
-    key = LOCAL_KEY if options.replay_only else resolve_api_key(profile, options.api_key)
-    cache_dir = setting("cache_dir", options.cache_dir, "cache")
-    cache = AnswerCache(Path(cache_dir)) if options.use_cache or options.replay_only else None
-    return ModelClient(profile, key, cache, replay_only=options.replay_only), profile.name
-
-
-def make_backend(options: Options, genre: Genre) -> tuple[Backend, str | None]:
-    """The backend the options ask for, and a notice when the offline default was chosen."""
-    if options.backend not in ("auto", "offline", "llm"):
-        raise ConfigError(f"Unknown backend {options.backend!r}: choose auto, offline or llm")
-    if not wants_model(options):
-        return OfflineBackend(genre), OFFLINE_NOTICE if options.backend == "auto" else None
-    client, profile_name = make_client(options)
-    return LLMBackend(genre, client, profile_name), None
+def make_backend(settings: Settings, genre: Genre) -> tuple[Backend, str | None]:
+    """The backend the settings ask for, and a notice when the offline default was chosen."""
+    if not settings.use_model:
+        return OfflineBackend(genre), OFFLINE_NOTICE if settings.backend == "auto" else None
+    return LLMBackend(genre, make_client(settings), settings.profile), None
 
 
 def ingest(paths: Iterable[str | Path], options: Options | None = None) -> tuple[list[Document], list[Rejected]]:
     """Read files and folders into the store; unreadable files are returned as rejected, not raised."""
-    options = options or Options()
+    settings = resolve(replace(options or Options(), backend="offline"))  # no model asked: no key needed
+    return ingest_with(settings, import_genre(settings.genre), paths)
+
+
+def ingest_with(settings: Settings, genre: Genre, paths: Iterable[str | Path]) -> tuple[list[Document], list[Rejected]]:
     docs, rejected = read_documents(Path(p) for p in paths)
-    with Store(db_path(options), load_genre(options.genre)) as store:
+    with Store(settings.db, genre) as store:
         store.add_documents(docs)
     return docs, rejected
 
@@ -109,21 +76,22 @@ def extract(
     notify: Callable[[str], None] = lambda m: None,
 ) -> RunSummary:
     """Ingest `paths`, then extract every document that has no current result (all with force)."""
-    options = options or Options()
-    docs, rejected = ingest(paths, options)
-    genre = load_genre(options.genre)
-    backend, notice = make_backend(options, genre)
+    settings = resolve(options or Options())
+    genre = import_genre(settings.genre)
+    docs, rejected = ingest_with(settings, genre, paths)
+    backend, notice = make_backend(settings, genre)
     if notice:
         notify(notice)
-    return asyncio.run(_extract(docs, rejected, options, genre, backend, on_start, on_done))
+    return asyncio.run(_extract(docs, rejected, settings, genre, backend, on_start, on_done))
 
 
-async def _extract(docs: list[Document], rejected: list[Rejected], options: Options, genre: Genre,
+async def _extract(docs: list[Document], rejected: list[Rejected], settings: Settings, genre: Genre,
                    backend: Backend, on_start: Callable[[int], None], on_done: Callable[[Outcome], None]) -> RunSummary:
     """The run; SIGTERM or Ctrl-C ends it as `interrupted`, with what was done stored and the summary
     returned."""
-    runner = Runner(db_path(options), genre, backend, options.concurrency or backend.concurrency)
-    summary, todo = runner.start(docs, options.force)
+    concurrency = settings.concurrency if settings.from_command_line("concurrency") else backend.concurrency
+    runner = Runner(settings.db, genre, backend, concurrency)
+    summary, todo = runner.start(docs, settings.force)
     summary.rejected = rejected
     on_start(len(todo))
     status = "interrupted"
@@ -159,7 +127,8 @@ def open_store(db: str | None = None, read_only: bool = True, genre: str | None 
                external: bool | None = None) -> Store:
     """The store, for queries. Read-only (and then sealed from other files) unless asked; `external`
     lets an export write its files."""
-    return Store(setting("db", db, "fazhi.duckdb"), load_genre(genre), read_only=read_only, external=external)
+    settings = store_settings(db, genre)
+    return Store(settings.db, import_genre(settings.genre), read_only=read_only, external=external)
 
 
 def show(doc: str, db: str | None = None) -> dict[str, Any]:

@@ -54,12 +54,12 @@ def ingest(paths: Paths, db: Db = None) -> None:
     docs, rejected = api.ingest(paths, api.Options(db=db))
     for bad in rejected:
         say(f"Skipped {bad.path}: {bad.reason}")
-    say(f"Ingested {len(docs)} documents ({len(rejected)} files skipped) into {api.db_path(api.Options(db=db))}")
+    say(f"Ingested {len(docs)} documents ({len(rejected)} files skipped) into {api.store_settings(db).db}")
     if rejected:
         raise typer.Exit(1)
 
 
-def print_summary(s: RunSummary, db: str) -> None:
+def print_summary(s: RunSummary) -> None:
     items = ", ".join(f"{n} {k}" for k, n in s.items.items()) or "no items"
     state = " INTERRUPTED" if s.status == "interrupted" else ""
     say(f"Run {s.run_id}{state} ({s.backend}{' ' + s.model if s.model else ''}, {s.prompt_version}): "
@@ -67,7 +67,7 @@ def print_summary(s: RunSummary, db: str) -> None:
     say(f"  {items}; {s.dropped} items dropped by the checks")
     say(f"  {s.requests} requests, {s.cache_hits} cache hits, {s.tokens_in} tokens in "
         f"({s.tokens_cached} cached), {s.tokens_out} out, ${s.cost_usd:.4f}")
-    say(f"  stored in {db}" + ("; run the same command again to finish the rest" if state else ""))
+    say(f"  stored in {s.db}" + ("; run the same command again to finish the rest" if state else ""))
     for doc_id, error in s.failures:
         say(f"  failed {s.name_of(doc_id)}: {error}")
     for bad in s.rejected:
@@ -102,7 +102,7 @@ def extract(
                           use_cache=not no_cache, replay_only=offline, force=force)
     with Progress() as progress:
         summary = api.extract(paths, options, on_start=progress.start, on_done=progress.advance, notify=say)
-    print_summary(summary, api.db_path(options))
+    print_summary(summary)
     if summary.status == "interrupted":
         raise typer.Exit(130)
     if not summary.ok:

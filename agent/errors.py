@@ -16,8 +16,10 @@ class NoApiKey(ConfigError):
 
 
 class UnknownProfile(ConfigError):
-    def __init__(self, name: str, known: list[str]) -> None:
-        super().__init__(f"Unknown profile {name!r}: choose one of {', '.join(known)} or define it in fazhi.toml")
+    def __init__(self, name: str, known: list[str], source: str = "") -> None:
+        origin = f" from {source}" if source else ""
+        super().__init__(f"Unknown profile {name!r}{origin}: choose one of {', '.join(known)} "
+                         "or define it in fazhi.toml")
 
 
 class InputError(FazhiError):

@@ -1,16 +1,9 @@
-"""Provider profiles for OpenAI-compatible APIs, and how settings are resolved.
-
-Precedence, lowest to highest: built-in profile, config file (fazhi.toml), environment (FAZHI_*),
-command-line options.
+"""Provider profiles for OpenAI-compatible APIs: the built-in table. How a command's settings are
+resolved from these, the config file, the environment and the command line is agent/config.py.
 """
 
-import os
-import tomllib
-from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
-
-from agent.errors import ConfigError, NoApiKey, UnknownProfile
 
 # How each mode asks for structured output: None = the prompt states the JSON shape (json adds a JSON
 # response format, md_json nothing); else the instructor mode that puts the schema in the request.
@@ -69,73 +62,3 @@ PROFILES: dict[str, Profile] = {
         Profile("custom", "http://127.0.0.1:8000/v1", "default", None, max_tokens=4096),
     )
 }
-
-ENV_FIELDS = {
-    "FAZHI_BASE_URL": "base_url", "FAZHI_MODEL": "model", "FAZHI_MODE": "mode",
-    "FAZHI_CONCURRENCY": "concurrency", "FAZHI_TIMEOUT": "timeout", "FAZHI_MAX_RETRIES": "max_retries",
-    "FAZHI_REASKS": "reasks", "FAZHI_CHUNK_TOKENS": "chunk_tokens", "FAZHI_MAX_DOC_CHARS": "max_doc_chars",
-    "FAZHI_MAX_TOKENS": "max_tokens", "FAZHI_CROSSCHECK": "crosscheck",
-}
-
-
-def config_path() -> Path | None:
-    """FAZHI_CONFIG, else ./fazhi.toml, else ~/.config/fazhi/config.toml, whichever exists first."""
-    candidates = [os.environ.get("FAZHI_CONFIG"), "fazhi.toml", Path.home() / ".config/fazhi/config.toml"]
-    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
-
-
-def load_config(path: Path | None = None) -> dict[str, Any]:
-    path = path or config_path()
-    if path is None:
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"Cannot read config {path}: {exc}") from exc
-
-
-def coerce(profile: Profile, values: dict[str, Any]) -> Profile:
-    """Apply overrides, converting strings (from the environment) to each field's type."""
-    known = {f.name: f for f in fields(Profile)}
-    clean = {}
-    for key, value in values.items():
-        if value is None:
-            continue
-        if key not in known:
-            raise ConfigError(f"Unknown profile setting {key!r}: known are {', '.join(sorted(known))}")
-        default = getattr(profile, key)
-        kind = int if key == "max_tokens" else type(default)
-        if isinstance(value, str) and kind is bool:
-            clean[key] = value.strip().lower() in ("1", "true", "yes", "on")
-        else:
-            clean[key] = kind(value) if isinstance(value, str) and kind in (int, float) else value
-    result = replace(profile, **clean)
-    if result.mode not in MODES:
-        raise ConfigError(f"Unknown mode {result.mode!r}: choose one of {', '.join(MODES)}")
-    return result
-
-
-def env_overrides() -> dict[str, Any]:
-    return {name: os.environ[var] for var, name in ENV_FIELDS.items() if os.environ.get(var)}
-
-
-def resolve_profile(name: str | None, cli: dict[str, Any], config: dict[str, Any] | None = None) -> Profile:
-    """The profile `name` with config-file, environment and command-line overrides applied."""
-    config = load_config() if config is None else config
-    defined = config.get("profiles", {})
-    name = name or os.environ.get("FAZHI_PROFILE") or config.get("profile") or "custom"
-    if name not in PROFILES and name not in defined:
-        raise UnknownProfile(name, sorted({*PROFILES, *defined}))
-    base = PROFILES.get(name) or Profile(name, defined[name].get("base_url", ""), defined[name].get("model", ""))
-    return coerce(coerce(coerce(base, defined.get(name, {})), env_overrides()), cli)
-
-
-def resolve_api_key(profile: Profile, cli_key: str | None = None) -> str:
-    """--api-key, else FAZHI_API_KEY, else the profile's own variable; local servers need none."""
-    env_key = os.environ.get(profile.api_key_env) if profile.api_key_env else None
-    key = cli_key or os.environ.get("FAZHI_API_KEY") or env_key
-    if key:
-        return key
-    if not profile.key_required:
-        return LOCAL_KEY
-    raise NoApiKey(profile.api_key_env)

@@ -39,6 +39,7 @@ class RunSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)  # doc_id → the first file it was read from
+    db: str = ""  # the database the results went to
     status: str = "running"  # ok | failed | interrupted when the run is over
 
     @property
@@ -91,7 +92,7 @@ class Runner:
                 kind="extract", backend=b.name, profile=b.profile_name, model=b.model, base_url=b.base_url,
                 prompt_version=self.version, schema_hash=schema_hash(self.genre), n_docs=len(docs))
             done = set() if force else store.done_documents(b.name, b.model, self.version)
-        summary = RunSummary(run_id, b.name, b.model, self.version, documents=len(docs))
+        summary = RunSummary(run_id, b.name, b.model, self.version, documents=len(docs), db=self.db_path)
         todo = [d for d in docs if d.doc_id not in done]
         summary.skipped = len(docs) - len(todo)
         summary.paths = {d.doc_id: d.paths[0] for d in docs if d.paths}

@@ -8,9 +8,10 @@ import pytest
 
 from agent.cache import AnswerCache, canonical_json, content_hash
 from agent.chunking import chunk, estimate_tokens
+from agent.config import Options, resolve
 from agent.errors import ConfigError, NoApiKey, UnknownProfile
 from agent.grounding import SourceIndex, normalise_with_map
-from agent.providers import resolve_api_key, resolve_profile
+from agent.providers import PROFILES
 
 AGENT = Path(__file__).resolve().parent.parent / "agent"
 
@@ -65,41 +66,47 @@ def test_cache_key_is_canonical_and_entries_round_trip(tmp_path: Path) -> None:
 
 
 def test_profile_settings_stack_config_then_environment_then_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    config = {"profiles": {"deepseek": {"model": "from-config", "concurrency": 3, "timeout": 30}}}
+    Path("fazhi.toml").write_text('[profiles.deepseek]\nmodel = "from-config"\nconcurrency = 3\ntimeout = 30\n')
     monkeypatch.setenv("FAZHI_CONCURRENCY", "7")
-    profile = resolve_profile("deepseek", {"timeout": 5.0}, config)
-    assert (profile.model, profile.concurrency, profile.timeout) == ("from-config", 7, 5.0)
-    assert profile.base_url == "https://api.deepseek.com/v1"
+    monkeypatch.setenv("DEEPSEEK_API_KEY", "d")
+    settings = resolve(Options(profile="deepseek", timeout=5.0))
+    assert (settings.model, settings.concurrency, settings.timeout) == ("from-config", 7, 5.0)
+    assert settings.base_url == "https://api.deepseek.com/v1"
 
 
 def test_a_profile_defined_only_in_the_config_file_works() -> None:
-    config = {"profile": "lab", "profiles": {"lab": {"base_url": "http://h/v1", "model": "x", "mode": "md_json"}}}
-    profile = resolve_profile(None, {}, config)
-    assert (profile.name, profile.base_url, profile.mode) == ("lab", "http://h/v1", "md_json")
+    Path("fazhi.toml").write_text('profile = "lab"\n[profiles.lab]\nbase_url = "http://h/v1"\nmodel = "x"\n'
+                                  'mode = "md_json"\nkey_required = false\n')
+    settings = resolve(Options())
+    assert (settings.profile, settings.base_url, settings.mode, settings.use_model) == (
+        "lab", "http://h/v1", "md_json", True)
 
 
 def test_bad_profile_settings_are_config_errors() -> None:
     with pytest.raises(UnknownProfile, match="deepseek"):
-        resolve_profile("nope", {}, {})
+        resolve(Options(profile="nope"))
     with pytest.raises(ConfigError, match="Unknown mode"):
-        resolve_profile("openai", {"mode": "xml"}, {})
+        resolve(Options(profile="ollama", mode="xml"))
+    Path("fazhi.toml").write_text("[profiles.openai]\ntemprature = 1\n")
     with pytest.raises(ConfigError, match="Unknown profile setting"):
-        resolve_profile("openai", {}, {"profiles": {"openai": {"temprature": 1}}})
+        resolve(Options(profile="openai"))
 
 
 def test_api_key_comes_from_option_then_fazhi_then_profile_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    profile = resolve_profile("moonshot", {}, {})
+    def key(api_key: str | None = None, profile: str = "moonshot") -> str:
+        return resolve(Options(profile=profile, api_key=api_key)).key()
+
     with pytest.raises(NoApiKey, match="MOONSHOT_API_KEY"):
-        resolve_api_key(profile)
+        key()
     monkeypatch.setenv("MOONSHOT_API_KEY", "m")
-    assert resolve_api_key(profile) == "m"
+    assert key() == "m"
     monkeypatch.setenv("FAZHI_API_KEY", "f")
-    assert resolve_api_key(profile) == "f"
-    assert resolve_api_key(profile, "cli") == "cli"
+    assert key() == "f"
+    assert key("cli") == "cli"
     monkeypatch.delenv("FAZHI_API_KEY")
-    assert resolve_api_key(resolve_profile("ollama", {}, {})) == "EMPTY"
+    assert key(profile="ollama") == "EMPTY"
 
 
 def test_cost_counts_cached_tokens_at_the_cached_price() -> None:
-    profile = resolve_profile("deepseek", {}, {})
+    profile = PROFILES["deepseek"]
     assert profile.cost(1_000_000, 500_000, 1_000_000) == pytest.approx(0.5 * 0.27 + 0.5 * 0.07 + 1.10)

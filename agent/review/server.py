@@ -28,7 +28,7 @@ def allowed_hosts(host: str) -> list[str]:
 
 
 def open_writable(db: str | None) -> Store:
-    path = api.db_path(api.Options(db=db))
+    path = api.store_settings(db).db
     if not Path(path).exists():
         raise FazhiError(f"No database at {path}: run `fazhi extract` first, or pass --db FILE")
     return api.open_store(path, read_only=False)
