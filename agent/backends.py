@@ -173,7 +173,7 @@ class LLMBackend:
         self.genre = genre
         self.client = client
         self.model = client.profile.model
-        self.base_url = client.profile.base_url
+        self.base_url = client.base_url  # without credentials: it is stored
         self.profile_name = profile_name
         self.concurrency = client.profile.concurrency
         self.budget = request_budget(client.profile.chunk_tokens, client.profile.max_tokens)

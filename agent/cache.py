@@ -1,11 +1,20 @@
-"""A content-addressed answer cache on disk: canonical JSON of the request, hashed, names the file."""
+"""A content-addressed answer cache on disk: canonical JSON of the request, hashed, names the file.
 
+The cache is an optimisation, never a source of failure: an entry that cannot be read (corrupt, the
+wrong shape) is a miss, and a folder that cannot be written (read-only, full, a file in its place)
+turns the cache off for the rest of the run. Either is said once, as a warning naming the path.
+"""
+
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("fazhi.cache")
 
 
 def canonical_json(value: Any) -> str:
@@ -21,21 +30,53 @@ class AnswerCache:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.writable = True
+        self.warnings: list[str] = []
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+            log.warning(message)
+
     def get(self, key: str) -> dict[str, Any] | None:
+        """The entry, or None: absent, unreadable, or not an object (then with a warning)."""
+        path = self.path(key)
         try:
-            return json.loads(self.path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return None
+        except OSError as exc:
+            self.warn(f"cache entry {path} cannot be read ({exc.strerror}): asking the model instead")
+            return None
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            self.warn(f"cache entry {path} is not a cached answer: asking the model instead (delete it)")
+            return None
+        return value
 
     def put(self, key: str, value: dict[str, Any]) -> None:
-        """Write atomically, so that a killed run never leaves a half-written entry."""
+        """Write atomically, so that a killed run never leaves a half-written entry; a cache that cannot
+        be written is turned off with a warning (the answer itself is not lost: it is stored)."""
+        if not self.writable:
+            return
         target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(value, handle, ensure_ascii=False)
-        os.replace(tmp, target)
+        tmp: str | None = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(value, handle, ensure_ascii=False)
+            os.replace(tmp, target)
+        except OSError as exc:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            self.writable = False
+            self.warn(f"cache folder {self.root} cannot be written ({exc.strerror or exc}): the cache is off for "
+                      "this run; fix the folder or pass --cache-dir")

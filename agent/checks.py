@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, create_model
 
-from agent.grounding import GroundedAnswer, item_error, normalise
+from agent.grounding import GroundedAnswer, GroundedRecord, item_error, normalise
 
 Parts = dict[str, type[BaseModel]]  # task name → its answer model
 
@@ -65,7 +65,7 @@ def check(parts: Parts, data: dict[str, Any], source: str) -> dict[str, Checked]
         else:
             if not isinstance(value, dict):
                 raise Unreadable(f'the answer needs an object "{name}"')
-            checked[name] = check_fields(model, value)
+            checked[name] = check_fields(model, value, flat)
     return checked
 
 
@@ -90,15 +90,27 @@ def check_items(model: type[GroundedAnswer], raw_items: list[Any], source_normal
     return Checked(kept, rejected, len(raw_items))
 
 
-def check_fields(model: type[BaseModel], data: dict[str, Any]) -> Checked:
+def check_fields(model: type[BaseModel], data: dict[str, Any], source_normalised: str = "") -> Checked:
+    """The fields that validate and, for a `GroundedRecord`, that the text supports (the fields that
+    validate are checked against the text even when others do not validate)."""
     known = {k: v for k, v in data.items() if k in model.model_fields}
+    bad = invalid_fields(model, known)
     try:
-        model.model_validate(known)
-        return Checked(known, [], len(known))
-    except ValidationError as exc:
-        bad = {str(e["loc"][0]): e["msg"] for e in exc.errors() if e["loc"]}
+        record = model.model_validate({k: v for k, v in known.items() if k not in bad})
+    except ValidationError:  # a rule across fields: nothing of the record is kept
+        record, bad = None, {k: "the record does not validate" for k in known} | bad
+    if isinstance(record, GroundedRecord):
+        bad = record.field_errors(source_normalised) | bad
     rejected = [Rejection({name: known.get(name)}, reason) for name, reason in bad.items()]
     return Checked({k: v for k, v in known.items() if k not in bad}, rejected, len(known))
+
+
+def invalid_fields(model: type[BaseModel], known: dict[str, Any]) -> dict[str, str]:
+    try:
+        model.model_validate(known)
+    except ValidationError as exc:
+        return {str(e["loc"][0]): e["msg"] for e in exc.errors() if e["loc"]}
+    return {}
 
 
 def merge(first: dict[str, Checked], later: dict[str, Checked]) -> dict[str, Checked]:

@@ -1,6 +1,7 @@
 """The `fazhi` command: a thin shell over `agent.api`. Data goes to stdout, messages to stderr."""
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -26,6 +27,22 @@ Format = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.
 
 def say(message: str) -> None:
     typer.echo(message, err=True)
+
+
+class WarningsToStderr(logging.Handler):
+    """The library's warnings (a broken cache entry, a folder that cannot be written) as one line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        say(f"Warning: {record.getMessage()}")
+
+
+@app.callback()
+def main() -> None:
+    """Turn rule-of-law government reports into rows you can query."""
+    logger = logging.getLogger("fazhi")
+    if not any(isinstance(h, WarningsToStderr) for h in logger.handlers):
+        handler = WarningsToStderr(logging.WARNING)
+        logger.addHandler(handler)
 
 
 def fails_cleanly(func: F) -> F:

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, computed_field
 
 from agent.errors import ConfigError, NoApiKey, UnknownProfile
 from agent.providers import LOCAL_KEY, MODES, PROFILES, Profile
+from agent.redaction import redact, secrets_of, without_userinfo
 
 DEFAULTS = {"profile": "custom", "db": "fazhi.duckdb", "cache_dir": "cache", "genre": "schemas.genre:GENRE"}
 COMMAND_LINE = "command line"
@@ -205,8 +206,7 @@ class Settings(BaseModel):
     @property
     def safe_base_url(self) -> str:
         """The base URL without user name and password."""
-        parts = urlsplit(self.base_url)
-        return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        return without_userinfo(self.base_url)
 
     @property
     def local(self) -> bool:
@@ -231,24 +231,10 @@ class Settings(BaseModel):
 
     def redact(self, text: str) -> str:
         """`text` with the API key and the base URL's credentials replaced by ***."""
-        for secret in sorted(self.secrets(), key=len, reverse=True):
-            text = hide(text, secret)
-        return text
+        return redact(text, self.secrets())
 
-    def secrets(self) -> set[str]:
-        key = self.api_key.get_secret_value() if self.api_key else ""
-        userinfo = urlsplit(self.base_url).netloc.rpartition("@")[0]
-        password = userinfo.partition(":")[2]
-        found = {key, userinfo, unquote(userinfo), password, unquote(password)}
-        return {s for s in found if s and s != LOCAL_KEY}
-
-
-def hide(text: str, secret: str) -> str:
-    """Every occurrence of a long secret; a short one (under 8 characters) only where it stands alone,
-    so that a test key like "k" does not eat the letters of every word."""
-    if len(secret) >= 8:
-        return text.replace(secret, "***")
-    return re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", "***", text)
+    def secrets(self) -> tuple[str, ...]:
+        return secrets_of(self.api_key.get_secret_value() if self.api_key else None, self.base_url)
 
 
 def is_local(url: str) -> bool:

@@ -46,6 +46,9 @@ class Answer:
     reasked: int = 0  # items (or fields) rejected at first and then corrected
 
 
+MAX_ANSWER_CHARS = 1 << 20  # instructor's own limit for finding JSON in a text
+
+
 def answer_text(completion: Any) -> str:
     """The answer's JSON-bearing text: a tool call's arguments or the message, reasoning blocks removed
     (a provider's separate reasoning_content field is never read)."""
@@ -64,6 +67,9 @@ def json_object(text: str) -> dict[str, Any]:
     """The last complete JSON object of an answer (fenced or not), found by instructor."""
     from instructor.v2.core.json import extract_json_from_codeblock
 
+    if len(text) > MAX_ANSWER_CHARS:
+        raise Unreadable(f"the answer is {len(text):,} characters, more than any JSON answer may be "
+                         f"({MAX_ANSWER_CHARS:,}): a runaway model? lower max_tokens")
     try:
         data = json.loads(extract_json_from_codeblock(text))
     except ValueError as exc:

@@ -82,6 +82,15 @@ def item_error(item: GroundedItem, source_normalised: str) -> str | None:
     return item.grounding_error()
 
 
+class GroundedRecord(BaseModel):
+    """A flat answer (fields, no list of items) whose fields must be readable from the text sent: a
+    field that is not is null and counted as dropped, never stored as a fact."""
+
+    def field_errors(self, source_normalised: str) -> dict[str, str]:
+        """Field → why the text does not support it (nothing, by default)."""
+        return {}
+
+
 class GroundedAnswer(BaseModel):
     """A model answer holding a list of grounded items in the field named by `items_field`.
 

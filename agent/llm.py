@@ -22,9 +22,29 @@ from agent.checks import Parts, request_model
 from agent.conversation import Answer, Conversation, Messages, Truncated, cached_entry, replayed
 from agent.errors import CacheMiss, ExtractionError
 from agent.providers import MODES, Profile
+from agent.redaction import redact, secrets_of, without_userinfo
 from agent.transport import RecordingTransport
 
 __all__ = ["Answer", "ModelClient", "Truncated"]
+
+
+ADVICE: tuple[tuple[type[openai.APIError], str], ...] = (
+    (openai.AuthenticationError, "the server refused the API key: check the key (--api-key, FAZHI_API_KEY or the "
+                                 "profile's variable)"),
+    (openai.PermissionDeniedError, "the key may not use this model: check --model and the key's access"),
+    (openai.NotFoundError, "no such model or endpoint at {url}: check --model and --base-url"),
+    (openai.RateLimitError, "the provider's rate limit: lower --concurrency or set rpm/tpm in the profile, then run "
+                            "the same command again (answers already received are cached)"),
+    (openai.APITimeoutError, "no complete answer within {timeout:g}s: raise --timeout, or check the server"),
+    (openai.APIConnectionError, "cannot reach {url}: check --base-url and that the server is running"),
+    (openai.BadRequestError, "the server refused the request: check --model, --mode and the profile's settings"),
+    (openai.InternalServerError, "the provider failed: run the same command again later (answers already received "
+                                 "are cached)"),
+)
+
+
+def first_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
 
 
 class ModelClient:
@@ -34,7 +54,9 @@ class ModelClient:
         self.profile = profile
         self.cache = cache
         self.replay_only = replay_only
-        transport = RecordingTransport(profile.model, profile.base_url, profile.timeout)
+        self.secrets = secrets_of(api_key, profile.base_url)
+        self.base_url = without_userinfo(profile.base_url)
+        transport = RecordingTransport(profile.model, self.base_url, profile.timeout, redact=self.redact)
         self.raw = openai.AsyncOpenAI(
             base_url=profile.base_url, api_key=api_key, max_retries=profile.max_retries,
             timeout=profile.timeout, http_client=httpx2.AsyncClient(transport=transport, timeout=profile.timeout),
@@ -77,15 +99,26 @@ class ModelClient:
         """Each task's answer to `messages`, checked against `source` (the text sent)."""
         key = self.cache_key(messages, parts)
         with labelled(cache_key=key):
-            if self.cache and (hit := self.cache.get(key)) and "answers" in hit:
-                record(self.profile.model, self.profile.base_url, "ok", time.perf_counter(), cache_hit=True)
-                return replayed(hit, parts, source)
+            if self.cache and (hit := self.cache.get(key)) and (answers := self.replay(key, hit, parts, source)):
+                return answers
             if self.replay_only:
                 scope = CALL_SCOPE.get()
                 raise CacheMiss(scope.doc_id if scope and scope.doc_id else "?")
             answers = await self.converse(messages, parts, source)
         if self.cache:
             self.cache.put(key, cached_entry(answers))
+        return answers
+
+    def replay(self, key: str, hit: dict[str, Any], parts: Parts, source: str) -> dict[str, Answer] | None:
+        """A cached exchange, checked again; an entry of another shape is a miss (with a warning)."""
+        assert self.cache is not None
+        try:
+            answers = replayed(hit, parts, source)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            self.cache.warn(f"cache entry {self.cache.path(key)} is not a cached answer: asking the model instead "
+                            "(delete it)")
+            return None
+        record(self.profile.model, self.base_url, "ok", time.perf_counter(), cache_hit=True)
         return answers
 
     async def converse(self, messages: Messages, parts: Parts, source: str) -> dict[str, Answer]:
@@ -98,7 +131,19 @@ class ModelClient:
         try:
             return await self.raw.chat.completions.create(**self.body(messages, parts))
         except openai.APIError as exc:
-            raise ExtractionError(f"model request failed: {type(exc).__name__}: {exc}") from exc
+            raise ExtractionError(self.redact(f"model request failed: {type(exc).__name__}: {first_line(exc)}"
+                                              f" ({self.advice(exc)})")) from exc
+
+    def advice(self, exc: openai.APIError) -> str:
+        """What to do about a failed request, by its kind (the answers already received are cached)."""
+        for kind, advice in ADVICE:
+            if isinstance(exc, kind):
+                return advice.format(url=self.base_url, timeout=self.profile.timeout)
+        return "run the same command again later: answers already received are cached"
+
+    def redact(self, text: str) -> str:
+        """The text without the API key or the base URL's credentials."""
+        return redact(text, self.secrets)
 
     async def aclose(self) -> None:
         await self.raw.close()

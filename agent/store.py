@@ -122,7 +122,7 @@ class Store:
         try:
             yield
             self.db.execute("COMMIT")
-        except duckdb.IOException as exc:
+        except (duckdb.IOException, duckdb.TransactionException) as exc:  # the commit's own write failing
             self.rollback()
             raise FazhiError(f"Cannot write the database {self.path}: {one_line(exc)} (is the disk full or "
                              "read-only?)") from exc

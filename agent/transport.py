@@ -2,6 +2,8 @@
 
 import asyncio
 import time
+from collections.abc import Callable
+from typing import Any
 
 import httpx2
 
@@ -11,14 +13,17 @@ from agent.calllog import record, usage_from_body
 class RecordingTransport(httpx2.AsyncBaseTransport):
     """Wraps a real transport: the whole exchange, body included, must finish within `deadline`."""
 
-    def __init__(self, model: str, base_url: str, deadline: float,
-                 inner: httpx2.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, model: str, base_url: str, deadline: float, inner: httpx2.AsyncBaseTransport | None = None,
+                 redact: Callable[[str], str] = lambda text: text) -> None:
         self.model = model
-        self.base_url = base_url
+        self.base_url = base_url  # as it may be stored: without credentials
         self.deadline = deadline
         self.inner = inner or httpx2.AsyncHTTPTransport()
+        self.redact = redact
 
-    def log(self, status: str, started: float, **values: object) -> None:
+    def log(self, status: str, started: float, **values: Any) -> None:
+        if values.get("error"):
+            values["error"] = self.redact(str(values["error"]))
         record(self.model, self.base_url, status, started, **values)
 
     async def _exchange(self, request: httpx2.Request) -> httpx2.Response:

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from agent.grounding import normalise, normalise_with_map
+from schemas.meta_checks import composable, date_in
 from schemas.rules.reading import is_page_number
 
 DOC_RE = re.compile(r"<document>\n(.*)\n</document>", re.S)
@@ -142,9 +143,6 @@ def found_items(gold: list[dict[str, Any]], text: str, fields: tuple[str, ...], 
     return items
 
 
-STANDARD_BODIES = ("人民政府", "人大常委会", "政府")
-
-
 def found_meta(meta: dict[str, Any], text: str) -> dict[str, Any]:
     """Gold metadata, but a name or date the text sent does not hold (nor compose: region + 人民政府,
     司法局 under a region named) is null: no model could know it."""
@@ -153,7 +151,7 @@ def found_meta(meta: dict[str, Any], text: str) -> dict[str, Any]:
     for name in ("title", "region"):
         if meta.get(name) and normalise_with_map(meta[name])[0] not in flat:
             answer[name] = None
-    if meta.get("issuer") and not composable(meta["issuer"], flat):
+    if meta.get("issuer") and not composable(normalise_with_map(meta["issuer"])[0], flat):
         answer["issuer"] = None
     if meta.get("published_date") and not date_in(meta["published_date"], flat):
         answer["published_date"] = None
@@ -179,34 +177,6 @@ def perfect_brain_of(fixtures: list[tuple[dict[str, Any], str]]) -> Callable[[di
         hits = [sum(piece in sent for piece in pieces) for pieces in prints]
         return brains[hits.index(max(hits))](request)
     return brain
-
-
-def composable(name: str, flat: str) -> bool:
-    """The name is in the text, or is a place named in it followed by a body named in it (or by a
-    government's standard body)."""
-    name = normalise_with_map(name)[0]
-    if name in flat:
-        return True
-    for cut in range(2, len(name) - 1):
-        place, body = name[:cut], name[cut:]
-        if place in flat and (body in flat or body in STANDARD_BODIES):
-            return True
-    return False
-
-
-def date_in(iso: str, flat: str) -> bool:
-    y, m, d = (int(x) for x in iso.split("-"))
-    forms = (iso, f"{y}年{m}月{d}日", f"{y}/{m}/{d}", f"{y}.{m}.{d}", f"{y}年{m:02d}月{d:02d}日",
-             f"{y}/{m:02d}/{d:02d}", f"{y}.{m:02d}.{d:02d}")
-    return any(f in flat for f in forms) or cn_date(y, m, d) in flat
-
-
-def cn_date(y: int, m: int, d: int) -> str:
-    digits = "〇一二三四五六七八九"
-    def small(n: int) -> str:
-        return ("十" if n == 10 else f"十{digits[n % 10]}" if n < 20 else
-                f"{digits[n // 10]}十{digits[n % 10] if n % 10 else ''}") if n >= 10 else digits[n]
-    return "".join(digits[int(c)] for c in str(y)) + f"年{small(m)}月{small(d)}日"
 
 
 METRIC_FIELDS = ("name", "value", "unit", "qualifier", "category", "canonical")

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent.grounding import GroundedAnswer, GroundedItem
+from agent.grounding import GroundedAnswer, GroundedItem, GroundedRecord
 from schemas.enums import AdminLevel, Category, DocType, Qualifier
 from schemas.numerals import fold_unit, number_from_text, value_problem
 from schemas.taxonomy import canonical_keys
@@ -17,18 +17,19 @@ from schemas.taxonomy import canonical_keys
 DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 
-class ReportMeta(BaseModel):
+class ReportMeta(GroundedRecord):
     """报告元数据。未知的字段为 null，不得猜测。"""
 
-    title: str | None = Field(None, description="报告标题，原文照录；正文和页眉都没有标题时为 null")
-    region: str | None = Field(None, description="报告所属地区名称，如 东阳市、从化区；匿名（XX市）时为 null")
-    province: str | None = Field(None, description="所属省级行政区全称，如 浙江省")
+    title: str | None = Field(None, max_length=200, description="报告标题，原文照录；正文和页眉都没有标题时为 null")
+    region: str | None = Field(None, max_length=40,
+                               description="报告所属地区名称，如 东阳市、从化区；匿名（XX市）时为 null")
+    province: str | None = Field(None, max_length=20, description="所属省级行政区全称，如 浙江省")
     admin_level: AdminLevel | None = Field(
         None, description="province 省级 | prefecture 地级市 | county 县、县级市、区 | department 部门"
     )
     report_year: int | None = Field(None, description="报告所总结的年度（不是发布年份）")
     published_date: str | None = Field(None, description="发布日期，ISO 格式 YYYY-MM-DD；原文未写明时为 null")
-    issuer: str | None = Field(None, description="报告或发布的机关全称，如 东阳市人民政府")
+    issuer: str | None = Field(None, max_length=80, description="报告或发布的机关全称，如 东阳市人民政府")
     doc_type: DocType | None = Field(
         None,
         description="government_report 政府报告 | department_report 部门报告 | "
@@ -45,6 +46,13 @@ class ReportMeta(BaseModel):
         if found is None:
             raise ValueError("published_date must be a date (YYYY-MM-DD) or null")
         return f"{int(found[1]):04d}-{int(found[2]):02d}-{int(found[3]):02d}"
+
+    def field_errors(self, source_normalised: str) -> dict[str, str]:
+        """Names, dates and the year must be readable from the text: written in it, or (a province, an
+        issuer) composed from what is (东阳市 → 浙江省; 东阳市 + 人民政府)."""
+        from schemas.meta_checks import meta_field_errors
+
+        return meta_field_errors(self, source_normalised)
 
 
 class MetricDraft(GroundedItem):
