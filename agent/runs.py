@@ -60,10 +60,10 @@ class Runner:
         self.in_flight = asyncio.Semaphore(max(concurrency, 1) * 2)
         self.version = backend.prompt_version()
 
-    def start(self, docs: list[Document]) -> RunSummary:
+    def start(self, docs: list[Document], kind: str = "extract") -> RunSummary:
         b = self.backend
         run_id = self.store.start_run(
-            kind="extract", backend=b.name, profile=b.profile_name, model=b.model, base_url=b.base_url,
+            kind=kind, backend=b.name, profile=b.profile_name, model=b.model, base_url=b.base_url,
             prompt_version=self.version, schema_hash=schema_hash(self.store.genre), n_docs=len(docs))
         return RunSummary(run_id, b.name, b.model, self.version, documents=len(docs))
 
