@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.backends import Backend, LLMBackend, OfflineBackend, Outcome
 from agent.cache import AnswerCache
@@ -19,6 +19,9 @@ from agent.genre import Genre
 from agent.llm import ModelClient
 from agent.runs import Runner, RunSummary
 from agent.store import Store
+
+if TYPE_CHECKING:
+    from agent.batch import BatchStatus, Collected, Submitted
 
 __all__ = ["Options", "Settings", "extract", "ingest", "open_store", "resolve", "show"]
 OFFLINE_NOTICE = ("Using the offline backend (no model configured). To use a model, pass --profile NAME "
@@ -152,3 +155,28 @@ def store_show(store: Store, doc: str) -> dict[str, Any]:
     info = dict(zip(columns, found[0]))
     return {"doc_id": doc_id, **{k: str(v) if k == "created_at" else v for k, v in info.items() if k != "result"},
             **json.loads(info["result"])}
+
+
+def batch_submit(paths: Iterable[str | Path], options: Options | None = None,
+                 write_jsonl: Path | None = None) -> "Submitted":
+    """Plan the documents and send their first requests as one batch (or write it for vllm run-batch):
+    see agent/batch. Returns a `Submitted` (the batch id, the run, the requests sent)."""
+    from agent.batch import submit
+
+    return submit(paths, options or Options(), write_jsonl)
+
+
+def batch_status(batch_id: str | None = None, options: Options | None = None) -> list["BatchStatus"]:
+    """Each batch's status (without an id: the batches not collected yet), a list of `BatchStatus`."""
+    from agent.batch import status
+
+    return status(batch_id, options or Options())
+
+
+def batch_collect(batch_id: str | None = None, options: Options | None = None, live_reasks: bool = False,
+                  from_jsonl: Path | None = None, write_jsonl: Path | None = None) -> list["Collected"]:
+    """Read a finished batch, store the documents it completes, and send their re-asks as the next round
+    (or live): a list of `Collected`, one per run advanced."""
+    from agent.batch import collect
+
+    return collect(batch_id, options or Options(), live_reasks, from_jsonl, write_jsonl)

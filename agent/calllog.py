@@ -82,8 +82,16 @@ def record(model: str, base_url: str, status: str, started: float, **values: Any
 def usage_from_body(body: bytes) -> tuple[int, int, int]:
     """(prompt, completion, cached prompt) tokens from a chat completion body; zeros if absent."""
     try:
-        usage = json.loads(body).get("usage") or {}
-    except (ValueError, AttributeError):
+        data = json.loads(body)
+    except ValueError:
+        return 0, 0, 0
+    return usage_of(data)
+
+
+def usage_of(data: Any) -> tuple[int, int, int]:
+    """(prompt, completion, cached prompt) tokens from a chat completion's JSON; zeros if absent."""
+    usage = data.get("usage") if isinstance(data, dict) else None
+    if not isinstance(usage, dict):
         return 0, 0, 0
     details = usage.get("prompt_tokens_details") or {}
     cached = details.get("cached_tokens") or usage.get("prompt_cache_hit_tokens") or 0

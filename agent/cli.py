@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from agent import api
+from agent.batch import register as register_batch
 from agent.errors import FazhiError
 from agent.formatting import FORMATS, render
 from agent.review import register as register_review
@@ -210,6 +211,7 @@ def register_eval() -> None:
 
 register_eval()
 register_review(app)
+register_batch(app)
 
 if __name__ == "__main__":
     app()

@@ -42,6 +42,7 @@ ALLOWED = {
     "max_doc_chars": f"{WHOLE} >= 1", "max_tokens": f"{WHOLE} >= 0 (0: none sent)",
     **dict.fromkeys(("price_input", "price_cached", "price_output"), "must be a number >= 0 (USD per million tokens)"),
     "key_required": "must be true or false", "crosscheck": "must be true or false",
+    "batch_endpoint": 'must be the chat endpoint\'s path, e.g. "/v1/chat/completions"',
     "profile": "must be a profile name (non-empty text)", "db": 'must be a string path, e.g. db = "reports.duckdb"',
     "cache_dir": 'must be a string path to a folder, e.g. cache_dir = "cache"',
     "genre": "must be module:ATTRIBUTE, e.g. schemas.genre:GENRE", "backend": "choose auto, offline or llm",
@@ -78,6 +79,7 @@ def check_mode(mode: str) -> str:
 Text = Annotated[str, AfterValidator(check_text)]
 Url = Annotated[str, AfterValidator(check_base_url)]
 Mode = Annotated[str, AfterValidator(check_mode)]
+Endpoint = Annotated[str, Field(pattern=r"^/\S*$")]
 GenreSpec = Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$")]
 AtLeastOne = Annotated[int, Field(ge=1)]
 NonNegative = Annotated[int, Field(ge=0)]
@@ -107,6 +109,7 @@ class ProfileValues(BaseModel):
     max_tokens: NonNegative | None = None
     key_required: bool | None = None
     crosscheck: bool | None = None
+    batch_endpoint: Endpoint | None = None
 
 
 class TopValues(BaseModel):
@@ -192,6 +195,7 @@ class Settings(BaseModel):
     extra_body: dict[str, Any]
     key_required: bool
     crosscheck: bool
+    batch_endpoint: Endpoint
     db: Text
     cache_dir: Text
     genre: GenreSpec
@@ -395,6 +399,18 @@ def find_key(command: Layer, values: dict[str, Any]) -> tuple[str | None, str]:
         if var and os.environ.get(var):
             return os.environ[var], f"environment variable {var}"
     return None, "none"
+
+
+def profile_key(profile: Profile, api_key: str | None = None) -> str:
+    """The key for a profile stored earlier (a batch run collected by a later command): --api-key, else
+    FAZHI_API_KEY, else the profile's own variable; the placeholder where none is needed."""
+    command = checked(CommandValues, {"api_key": api_key}, flag, strict=True)
+    key, _ = find_key(command, {"api_key_env": profile.api_key_env})
+    if key is not None:
+        return key
+    if is_local(profile.base_url) or not profile.key_required:
+        return LOCAL_KEY
+    raise NoApiKey(profile.api_key_env)
 
 
 def with_key(layer: Layer, command: Layer, use_model: bool) -> Layer:

@@ -33,6 +33,7 @@ class Profile:
     max_tokens: int | None = None
     key_required: bool = True
     crosscheck: bool = False  # compare each model result with the offline rules' (costs their CPU)
+    batch_endpoint: str = "/v1/chat/completions"  # the chat endpoint a batch file's lines name (fazhi batch)
 
     def cost(self, tokens_in: int, tokens_cached: int, tokens_out: int) -> float:
         fresh = max(tokens_in - tokens_cached, 0)
@@ -54,7 +55,8 @@ PROFILES: dict[str, Profile] = {
                 concurrency=4, price_input=0.60, price_cached=0.15, price_output=2.50, max_tokens=16384),
         Profile("zhipu", "https://open.bigmodel.cn/api/paas/v4", "glm-4.5-air", "ZHIPUAI_API_KEY",
                 extra_body={"thinking": {"type": "disabled"}}, concurrency=4,
-                price_input=0.11, price_cached=0.03, price_output=0.28, max_tokens=16384),
+                price_input=0.11, price_cached=0.03, price_output=0.28, max_tokens=16384,
+                batch_endpoint="/v4/chat/completions"),
         Profile("vllm", "http://127.0.0.1:8000/v1", "Qwen/Qwen2.5-7B-Instruct", "VLLM_API_KEY",
                 concurrency=16, key_required=False, timeout=600.0, max_tokens=8192),
         Profile("ollama", "http://127.0.0.1:11434/v1", "qwen2.5:7b", None,

@@ -67,10 +67,13 @@ def item_counts(result: dict[str, Any] | None) -> dict[str, int]:
 class Runner:
     """Runs one backend over documents, storing results a batch at a time (at most FLUSH_SECONDS or
     FLUSH_SIZE documents late); the database is opened for each batch only, so it can be queried
-    while a long run waits on a model."""
+    while a long run waits on a model. Given an open `Store` instead of a path (a short command that
+    holds the database anyway, e.g. `fazhi batch collect`), it writes through that one; its writes
+    must then not be made inside another open transaction of that store."""
 
-    def __init__(self, db_path: str, genre: Genre, backend: Backend, concurrency: int = 4) -> None:
-        self.db_path = db_path
+    def __init__(self, db: str | Store, genre: Genre, backend: Backend, concurrency: int = 4) -> None:
+        self.held = db if isinstance(db, Store) else None
+        self.db_path = db.path if isinstance(db, Store) else db
         self.genre = genre
         self.backend = backend
         self.in_flight = asyncio.Semaphore(max(concurrency, 1) * 2)
@@ -80,16 +83,19 @@ class Runner:
 
     @contextmanager
     def store(self) -> Iterator[Store]:
+        if self.held is not None:
+            yield self.held
+            return
         with Store(self.db_path, self.genre) as store:
             yield store
 
-    def start(self, docs: list[Document], force: bool) -> tuple[RunSummary, list[Document]]:
-        """A new run, and the documents it has to extract (all, with force)."""
+    def start(self, docs: list[Document], force: bool, kind: str = "extract") -> tuple[RunSummary, list[Document]]:
+        """A new run (`kind`: extract, batch), and the documents it has to extract (all, with force)."""
         b = self.backend
         with self.store() as store:
             store.mark_interrupted()
             run_id = store.start_run(
-                kind="extract", backend=b.name, profile=b.profile_name, model=b.model, base_url=b.base_url,
+                kind=kind, backend=b.name, profile=b.profile_name, model=b.model, base_url=b.base_url,
                 prompt_version=self.version, schema_hash=schema_hash(self.genre), n_docs=len(docs))
             done = set() if force else store.done_documents(b.name, b.model, self.version)
         summary = RunSummary(run_id, b.name, b.model, self.version, documents=len(docs), db=self.db_path)

@@ -154,9 +154,11 @@ class Store:
                 conflict="ON CONFLICT DO NOTHING")
 
     def mark_interrupted(self) -> int:
-        """Runs left 'running' by a process of this machine that is gone are marked 'interrupted'."""
-        rows = self.db.execute("SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ?",
-                               [socket.gethostname()]).fetchall()
+        """Runs left 'running' by a process of this machine that is gone are marked 'interrupted'. A batch
+        run whose documents wait on their batch is not: it outlives the process that submitted it."""
+        rows = self.db.execute("SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ? AND NOT"
+                               " (kind = 'batch' AND run_id IN (SELECT run_id FROM batch_docs WHERE status ="
+                               " 'waiting'))", [socket.gethostname()]).fetchall()
         dead = [run_id for run_id, pid in rows if pid is None or not alive(pid)]
         if dead:
             self.db.execute("UPDATE runs SET status = 'interrupted', finished_at = current_timestamp"

@@ -2,6 +2,7 @@
 
 It answers from a simple rule "brain" that reads the document out of the request (so answers are
 grounded), and it can be scripted to misbehave: HTTP errors, malformed JSON, ungrounded quotes, hangs.
+It also offers the Batch API (/v1/files, /v1/batches: evals/fakebatch.py), each line answered the same way.
 """
 
 import json
@@ -11,9 +12,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from agent.grounding import normalise, normalise_with_map
+from evals.fakebatch import BatchDesk, run_file
 from schemas.meta_checks import composable, date_in
 from schemas.rules.reading import is_page_number
 
@@ -232,8 +235,10 @@ class FakeLLM:
         self.brain = brain
         self.queue: list[Action] = []  # one-shot actions: the first that answers a request is used up
         self.rules: list[Action] = []  # standing actions, tried on every request
-        self.requests: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []  # live requests
+        self.batched: list[dict[str, Any]] = []  # requests that came as lines of a batch
         self.lock = threading.Lock()
+        self.desk = BatchDesk(lambda request: self.respond(request, self.batched))
         self.server = Server(("127.0.0.1", 0), self._handler())
 
     @property
@@ -248,9 +253,9 @@ class FakeLLM:
         self.server.shutdown()
         self.server.server_close()
 
-    def decide(self, request: dict[str, Any]) -> Reply:
+    def decide(self, request: dict[str, Any], log: list[dict[str, Any]] | None = None) -> Reply:
         with self.lock:
-            self.requests.append(request)
+            (self.requests if log is None else log).append(request)
             for rule in self.rules:
                 if (reply := rule(request)) is not None:
                     return reply
@@ -261,6 +266,16 @@ class FakeLLM:
         answer = self.brain(request)
         return answer if isinstance(answer, Reply) else Reply(body=answer)
 
+    def respond(self, request: dict[str, Any], log: list[dict[str, Any]] | None = None) -> tuple[int, Any]:
+        """A chat request's HTTP status and body, as the live endpoint answers it (without its delay)."""
+        reply = self.decide(request, log)
+        return reply.status, reply.body if reply.status != 200 else completion(
+            request, reply.body, reply.raw_content, reply.finish_reason, reply.reasoning)
+
+    def run_file(self, source: Path, target: Path) -> None:
+        """What `vllm run-batch -i SOURCE -o TARGET` does, with this fake as the model."""
+        run_file(source, target, lambda request: self.respond(request, self.batched))
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
@@ -269,15 +284,31 @@ class FakeLLM:
                 return None
 
             def do_POST(self) -> None:
-                request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                data = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.path.endswith("/files"):
+                    return self.answer(200, fake.desk.upload(self.headers["Content-Type"], data))
+                if self.path.endswith("/batches"):
+                    return self.answer(*fake.desk.create(json.loads(data)))
+                request = json.loads(data)
                 reply = fake.decide(request)
                 time.sleep(reply.delay)
                 body = reply.body if reply.status != 200 else completion(
                     request, reply.body, reply.raw_content, reply.finish_reason, reply.reasoning)
-                data = json.dumps(body, ensure_ascii=False).encode()
+                self.answer(reply.status, body, reply.headers)
+
+            def do_GET(self) -> None:
+                parts = self.path.strip("/").split("/")
+                if parts[-3:-2] == ["files"] and parts[-1] == "content" and parts[-2] in fake.desk.files:
+                    return self.answer(200, fake.desk.files[parts[-2]], {"Content-Type": "application/jsonl"})
+                if parts[-2:-1] == ["batches"]:
+                    return self.answer(*fake.desk.retrieve(parts[-1]))
+                self.answer(404, {"error": {"message": f"no route {self.path}"}})
+
+            def answer(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+                data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
                 try:
-                    self.send_response(reply.status)
-                    for key, value in {"Content-Type": "application/json", **reply.headers}.items():
+                    self.send_response(status)
+                    for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
                         self.send_header(key, value)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
