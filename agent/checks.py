@@ -19,7 +19,15 @@ Parts = dict[str, type[BaseModel]]  # task name → its answer model
 
 
 class Unreadable(ValueError):
-    """An answer with no JSON object of the expected shape in it, or not a chat completion at all."""
+    """An answer with no JSON object of the expected shape in it."""
+
+    advice = "the model's answers do not fit: try another --mode or model; llm_calls shows each request"
+
+
+class NotACompletion(Unreadable):
+    """A body that is not a chat completion at all (an HTML page, no choices)."""
+
+    advice = "the server is not an OpenAI-compatible chat API, or is failing: check --base-url, then run again"
 
 
 @dataclass(frozen=True)

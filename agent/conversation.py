@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from agent.checks import (
     Checked,
+    NotACompletion,
     Parts,
     Unreadable,
     assemble,
@@ -54,9 +55,9 @@ def answer_text(completion: Any) -> str:
     (a provider's separate reasoning_content field is never read)."""
     choices = getattr(completion, "choices", None)
     if choices is None:
-        raise Unreadable("the server did not answer with a chat completion: check the base URL (an HTML page?)")
+        raise NotACompletion("the server did not answer with a chat completion (an HTML page?)")
     if not choices:
-        raise Unreadable("the answer has no choices")
+        raise NotACompletion("the answer has no choices")
     message = choices[0].message
     calls = getattr(message, "tool_calls", None)
     text = calls[0].function.arguments if calls else (message.content or "")
@@ -96,7 +97,7 @@ class Conversation:
     attempts: int = 0
     first: dict[str, Checked] | None = None
     checked: dict[str, Checked] | None = None
-    unreadable: str | None = None  # why the last first answer could not be read
+    unreadable: Unreadable | None = None  # why the last first answer could not be read
     closed: bool = False
 
     def request(self) -> tuple[Messages, Parts] | None:
@@ -105,7 +106,8 @@ class Conversation:
             return None
         if self.checked is None:
             if self.attempts > self.reasks:
-                raise ExtractionError(f"answer still unreadable after {self.attempts} attempts: {self.unreadable}")
+                why = self.unreadable
+                raise ExtractionError(f"answer still unreadable after {self.attempts} attempts: {why} ({why.advice})")
             return self.first_messages(), self.parts
         rejected = rejected_parts(self.checked)
         if not rejected or self.attempts > self.reasks:
@@ -138,7 +140,7 @@ class Conversation:
         try:
             self.checked = self.first = check(self.parts, answer_data(completion), self.source)
         except Unreadable as exc:
-            self.unreadable = str(exc)
+            self.unreadable = exc
 
     def answers(self) -> dict[str, Answer]:
         """Each task's answer; a task of which no part passed fails the exchange."""
@@ -146,7 +148,7 @@ class Conversation:
         for name, c in self.checked.items():
             if c.rejected and c.given and not c.kept:
                 raise ExtractionError(f"no part of the {name} answer passed the checks after {self.attempts} "
-                                      f"attempts, e.g. {c.rejected[0].reason}")
+                                      f"attempts, e.g. {c.rejected[0].reason} ({Unreadable.advice})")
         return {name: outcome_of(self.parts[name], self.first[name], c, self.attempts)
                 for name, c in self.checked.items()}
 

@@ -43,8 +43,24 @@ ADVICE: tuple[tuple[type[openai.APIError], str], ...] = (
 )
 
 
+DROPPED = ("the connection to {url} dropped before the answer was complete: run the same command again (answers "
+           "already received are cached); if it keeps happening, check any proxy in between")
+
+
 def first_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:300]
+
+
+def detail(exc: openai.APIError) -> str:
+    """The error's kind and text, with the network error under a connection error."""
+    cause = exc.__cause__
+    under = f" ({type(cause).__name__}: {first_line(cause)})" if cause and str(cause) else ""
+    return f"{type(exc).__name__}: {first_line(exc)}" + (under if isinstance(exc, openai.APIConnectionError) else "")
+
+
+def connected(exc: openai.APIConnectionError) -> bool:
+    """Whether the connection was made (and then dropped), rather than refused or never reached."""
+    return not isinstance(exc, openai.APITimeoutError) and not isinstance(exc.__cause__, httpx2.ConnectError)
 
 
 class ModelClient:
@@ -131,11 +147,12 @@ class ModelClient:
         try:
             return await self.raw.chat.completions.create(**self.body(messages, parts))
         except openai.APIError as exc:
-            raise ExtractionError(self.redact(f"model request failed: {type(exc).__name__}: {first_line(exc)}"
-                                              f" ({self.advice(exc)})")) from exc
+            raise ExtractionError(self.redact(f"model request failed: {detail(exc)} ({self.advice(exc)})")) from exc
 
     def advice(self, exc: openai.APIError) -> str:
         """What to do about a failed request, by its kind (the answers already received are cached)."""
+        if isinstance(exc, openai.APIConnectionError) and connected(exc):
+            return DROPPED.format(url=self.base_url)
         for kind, advice in ADVICE:
             if isinstance(exc, kind):
                 return advice.format(url=self.base_url, timeout=self.profile.timeout)

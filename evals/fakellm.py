@@ -1,12 +1,17 @@
 """A fake OpenAI-compatible chat-completions server on 127.0.0.1, for driving the real client.
 
 It answers from a simple rule "brain" that reads the document out of the request (so answers are
-grounded), and it can be scripted to misbehave: HTTP errors, malformed JSON, ungrounded quotes, hangs.
+grounded), and it can be scripted to misbehave: HTTP errors, malformed JSON, ungrounded quotes, hangs, and
+faults of the wire (a reset connection, a body trickled a few bytes at a time, a body cut short, a raw body
+such as an HTML page).
 It also offers the Batch API (/v1/files, /v1/batches: evals/fakebatch.py), each line answered the same way.
 """
 
 import json
+import random
 import re
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +39,10 @@ class Reply:
     raw_content: str | None = None  # assistant content sent as is (e.g. malformed JSON)
     finish_reason: str | None = None  # "length": the answer was cut at the output limit
     reasoning: str | None = None  # a provider's reasoning_content field beside the answer
+    raw_body: bytes | None = None  # the HTTP body sent as is (an HTML page, a completion without choices)
+    reset: bool = False  # the connection is reset instead of answered
+    trickle: float = 0.0  # seconds between chunks of 16 bytes of the body
+    cut: int | None = None  # only this many bytes of the body are sent, then the connection is reset
 
 
 Action = Callable[[dict[str, Any]], Reply | None]
@@ -292,9 +301,11 @@ class FakeLLM:
                 request = json.loads(data)
                 reply = fake.decide(request)
                 time.sleep(reply.delay)
-                body = reply.body if reply.status != 200 else completion(
-                    request, reply.body, reply.raw_content, reply.finish_reason, reply.reasoning)
-                self.answer(reply.status, body, reply.headers)
+                if reply.reset:
+                    return self.reset()
+                body = reply.raw_body if reply.raw_body is not None else reply.body if reply.status != 200 else (
+                    completion(request, reply.body, reply.raw_content, reply.finish_reason, reply.reasoning))
+                self.answer(reply.status, body, reply.headers, reply.trickle, reply.cut)
 
             def do_GET(self) -> None:
                 parts = self.path.strip("/").split("/")
@@ -304,7 +315,8 @@ class FakeLLM:
                     return self.answer(*fake.desk.retrieve(parts[-1]))
                 self.answer(404, {"error": {"message": f"no route {self.path}"}})
 
-            def answer(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+            def answer(self, status: int, body: Any, headers: dict[str, str] | None = None, trickle: float = 0.0,
+                       cut: int | None = None) -> None:
                 data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
                 try:
                     self.send_response(status)
@@ -312,9 +324,20 @@ class FakeLLM:
                         self.send_header(key, value)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
-                    self.wfile.write(data)
+                    step = 16 if trickle else len(data) or 1
+                    for start in range(0, len(data) if cut is None else cut, step):
+                        self.wfile.write(data[start:start + step if cut is None else min(start + step, cut)])
+                        time.sleep(trickle)
                 except (BrokenPipeError, ConnectionResetError):
                     return
+                if cut is not None:
+                    self.reset()
+
+            def reset(self) -> None:
+                """Close the connection with a TCP reset (SO_LINGER 0), as a dropped proxy does."""
+                self.close_connection = True
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
 
         return Handler
 
@@ -332,13 +355,29 @@ def ungrounded(request: dict[str, Any]) -> Reply:
     return Reply(body=payload | {"metrics": [*payload.get("metrics", []), bogus]})
 
 
-def main() -> None:
-    """Serve the fake on a port for trying the CLI by hand: python -m evals.fakellm [PORT]."""
-    import sys
+def failing(rate: float, seed: int) -> Action:
+    """A rule that fails this share of requests at random (seeded): 500, 503, 429 or a reset connection."""
+    chance = random.Random(seed)
+    kinds = [Reply(500, {"error": {"message": "internal error"}}), Reply(503, {"error": {"message": "overloaded"}}),
+             Reply(429, {"error": {"message": "rate limit"}}, {"Retry-After": "0"}), Reply(reset=True)]
+    return lambda request: chance.choice(kinds) if chance.random() < rate else None
 
+
+def main() -> None:
+    """Serve the fake on a port for trying the CLI by hand:
+    python -m evals.fakellm [PORT] [--fail-rate 0.1] [--seed 0]"""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m evals.fakellm")
+    parser.add_argument("port", type=int, nargs="?", default=0)
+    parser.add_argument("--fail-rate", type=float, default=0.0, help="share of requests failed at random")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
     fake = FakeLLM()
+    if args.fail_rate:
+        fake.rules.append(failing(args.fail_rate, args.seed))
     fake.server.server_close()
-    fake.server = Server(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), fake._handler())
+    fake.server = Server(("127.0.0.1", args.port), fake._handler())
     print(f"fake OpenAI-compatible server at {fake.base_url}", flush=True)
     try:
         fake.server.serve_forever()

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -72,6 +72,99 @@ def small_disk(path: Path, size: str = "96k", read_only: bool = False) -> Iterat
     finally:
         if mounted:
             subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+# ---------------------------------------------------------------- faulty providers
+
+HTML = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
+NO_CHOICES = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []}).encode()
+FAULTS: dict[str, Callable[[dict], Reply]] = {
+    "429 with Retry-After": lambda r: Reply(429, {"error": {"message": "slow down"}}, {"Retry-After": "1"}),
+    "429 without Retry-After": lambda r: Reply(429, {"error": {"message": "rate limit reached"}}),
+    "500": lambda r: Reply(500, {"error": {"message": "internal error"}}),
+    "503": lambda r: Reply(503, {"error": {"message": "overloaded"}}),
+    "reset": lambda r: Reply(reset=True),
+    "hang": lambda r: Reply(delay=4),
+    "slow trickle": lambda r: Reply(body=default_brain(r), trickle=0.05),
+    "body cut short": lambda r: Reply(body=default_brain(r), cut=40),
+    "truncated JSON": lambda r: Reply(raw_content='{"metrics": [{"name": "行政复议案件", "value": '),
+    "wrong types": lambda r: Reply(body={t: "无" for t in tasks_of(r)}),
+    "empty choices": lambda r: Reply(raw_body=NO_CHOICES),
+    "an HTML body": lambda r: Reply(raw_body=HTML, headers={"Content-Type": "text/html"}),
+    "reasoning blocks": lambda r: Reply(raw_content="<think>先看{原文}，再答。</think>\n```json\n"
+                                        + json.dumps(default_brain(r), ensure_ascii=False) + "\n```"),
+}
+# What the failure line of a document the fault never leaves says to do.
+ADVICE = {
+    "429 with Retry-After": "lower --concurrency", "429 without Retry-After": "lower --concurrency",
+    "500": "run the same command again later", "503": "run the same command again later",
+    "reset": "dropped before the answer was complete: run the same command again", "hang": "raise --timeout",
+    "slow trickle": "raise --timeout", "body cut short": "dropped before the answer was complete",
+    "truncated JSON": "try another --mode or model", "wrong types": "try another --mode or model",
+    "empty choices": "not an OpenAI-compatible chat API", "an HTML body": "check --base-url",
+}
+
+
+def first_of_each_document(fault: Callable[[dict], Reply]) -> Callable[[dict], Reply | None]:
+    """The fault answers each document's first request only; its next request is answered well."""
+    seen: set[str] = set()
+
+    def rule(request: dict) -> Reply | None:
+        document = document_of(request)
+        if document in seen:
+            return None
+        seen.add(document)
+        return fault(request)
+    return rule
+
+
+@pytest.fixture()
+def quick_faults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAZHI_MAX_RETRIES", "1")
+    monkeypatch.setenv("FAZHI_TIMEOUT", "2")
+
+
+@pytest.mark.parametrize("mode", FAULTS)
+def test_a_passing_fault_costs_a_retry_and_every_document_is_stored(
+    fake: FakeLLM, samples: Path, quick_faults: None, mode: str
+) -> None:
+    fake.rules.append(first_of_each_document(FAULTS[mode]))
+    result = fazhi("extract", str(samples), "--no-cache", fake=fake)
+    output = clean_output(result)
+    assert result.exit_code == 0, output
+    assert rows("SELECT count(*) FROM reports") == [(5,)]
+    assert rows("SELECT count(*) FROM llm_calls") == [(len(fake.requests),)]
+    no_duplicates()
+
+
+@pytest.mark.parametrize("mode", ADVICE)
+def test_a_fault_that_stays_fails_its_document_by_file_with_what_to_do(
+    fake: FakeLLM, samples: Path, quick_faults: None, mode: str
+) -> None:
+    fake.rules.append(lambda r: FAULTS[mode](r) if "东阳" in document_of(r) else None)
+    result = fazhi("extract", str(samples), "--no-cache", fake=fake)
+    output = clean_output(result)
+    assert result.exit_code == 1
+    assert rows("SELECT count(*) FROM reports") == [(4,)]
+    assert rows("SELECT status, count(*) FROM extractions GROUP BY ALL ORDER BY 1") == [("failed", 1), ("ok", 4)]
+    failure = next(line for line in output.splitlines() if line.startswith("  failed "))
+    assert failure.startswith(f"  failed {samples / 'dongyang-2022.txt'}: ") and ADVICE[mode] in failure, failure
+    no_duplicates()
+
+
+def test_a_server_that_is_not_there_fails_every_document_saying_so(samples: Path, quick_faults: None) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed when the block ends: nothing listens there
+    result = runner.invoke(app, ["extract", str(samples), "--base-url", f"http://127.0.0.1:{port}/v1",
+                                 "--model", "m", "--api-key", SECRET])
+    output = clean_output(result)
+    assert result.exit_code == 1
+    assert output.count(f"cannot reach http://127.0.0.1:{port}/v1: check --base-url and that the server is running"
+                        ) == 5
+    assert rows("SELECT count(*) FROM reports") == [(0,)]
 
 
 # ---------------------------------------------------------------- stored results are never lost
