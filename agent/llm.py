@@ -14,6 +14,7 @@ import httpx2
 import instructor
 import openai
 from instructor.processing.response import handle_response_model
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
 from agent.cache import AnswerCache, content_hash
@@ -108,8 +109,11 @@ class ModelClient:
         })
 
     def body(self, messages: Messages, parts: Parts) -> dict[str, Any]:
-        """The chat-completions request body, as sent live or written to a batch file."""
-        return {"model": self.profile.model, "messages": messages, **self.request_extras(parts), **self.params()}
+        """The chat-completions request body as it goes on the wire, live or as a line of a batch file (the
+        profile's `extra_body` merged into the top level, as the SDK would)."""
+        params = self.params()
+        extra = params.pop("extra_body", None) or {}
+        return {"model": self.profile.model, "messages": messages, **self.request_extras(parts), **params, **extra}
 
     async def ask(self, messages: Messages, parts: Parts, source: str) -> dict[str, Answer]:
         """Each task's answer to `messages`, checked against `source` (the text sent)."""
@@ -145,7 +149,9 @@ class ModelClient:
 
     async def send(self, messages: Messages, parts: Parts) -> Any:
         try:
-            return await self.raw.chat.completions.create(**self.body(messages, parts))
+            # The body is already what the API takes: posting it skips the SDK's per-request walk over
+            # the parameters (about 12 ms a request), and the answer is still parsed into a ChatCompletion.
+            return await self.raw.post("/chat/completions", body=self.body(messages, parts), cast_to=ChatCompletion)
         except openai.APIError as exc:
             raise ExtractionError(self.redact(f"model request failed: {detail(exc)} ({self.advice(exc)})")) from exc
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agent import api
-from agent.batch.wire import BatchError, wire_body
+from agent.batch.wire import BatchError
 from agent.cli import app
 from agent.config import profile_key
 from agent.errors import ConfigError, NoApiKey
@@ -215,9 +215,15 @@ def test_batch_mode_needs_a_model(docs: Path) -> None:
     assert result.exit_code == 2 and "Batch mode needs a model" in result.stderr
 
 
-def test_a_batch_line_sends_the_extra_body_as_the_client_sends_it() -> None:
-    body = {"model": "m", "messages": [], "extra_body": {"enable_thinking": False}, "temperature": 0}
-    assert wire_body(body) == {"model": "m", "messages": [], "enable_thinking": False, "temperature": 0}
+def test_a_request_body_carries_the_extra_body_at_the_top_level_as_the_sdk_sends_it() -> None:
+    from agent.llm import ModelClient
+    from agent.providers import Profile
+    from schemas.report import ReportMeta
+
+    profile = Profile("p", "http://127.0.0.1:1/v1", "m", extra_body={"enable_thinking": False}, max_tokens=None)
+    body = ModelClient(profile, "k", None).body([], {"meta": ReportMeta})
+    assert body == {"model": "m", "messages": [], "response_format": {"type": "json_object"}, "temperature": 0,
+                    "enable_thinking": False}
 
 
 def test_a_run_waiting_on_its_batch_is_not_marked_interrupted(fake: FakeLLM, docs: Path) -> None:

@@ -23,15 +23,9 @@ def custom_id(run_id: int, doc_id: str, ask_no: int, attempt: int) -> str:
     return f"fazhi-{run_id}-{doc_id}-{ask_no}-{attempt}"
 
 
-def wire_body(body: dict[str, Any]) -> dict[str, Any]:
-    """A request body as the client sends it: `extra_body` merged into the top level."""
-    extra = body.get("extra_body") or {}
-    return {**{k: v for k, v in body.items() if k != "extra_body"}, **extra}
-
-
 def jsonl(lines: list[tuple[str, dict[str, Any]]], url: str) -> bytes:
     """One request per line: custom id, method, url and the chat-completions body."""
-    rows = [json.dumps({"custom_id": cid, "method": "POST", "url": url, "body": wire_body(body)},
+    rows = [json.dumps({"custom_id": cid, "method": "POST", "url": url, "body": body},
                        ensure_ascii=False) for cid, body in lines]
     return ("\n".join(rows) + "\n").encode("utf-8")
 

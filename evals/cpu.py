@@ -1,0 +1,93 @@
+"""CPU per document on the model path, and a fully cached re-run:
+
+    python evals/cpu.py [--docs 1000] [--profile OUT.prof] [--top 25]
+
+Generates --docs short distinct reports (evals/soak.py's generator), serves the fake OpenAI-compatible
+provider (evals/fakellm.py) in its own process with no latency, and runs the extraction in this process
+through `agent.api.extract`. It prints the CPU seconds this process spent (user + system, so the fake's
+own work is not counted) per document, optionally with a cProfile breakdown; then the wall time of a
+fully cached re-run of the same documents into a new database (`fazhi extract` as a fresh process, every
+answer from the cache), which is what a user waits for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from evals.soak import start_fake, write_corpus  # noqa: E402
+
+
+def cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def extract_in_process(corpus: Path, db: Path, cache: Path, base_url: str, profile: Path | None) -> tuple[float, int]:
+    from agent import api
+
+    options = api.Options(db=str(db), cache_dir=str(cache), base_url=base_url, model="m", api_key="cpu")
+    profiler = cProfile.Profile() if profile else None
+    before = cpu_seconds()
+    if profiler:
+        profiler.enable()
+    summary = api.extract([corpus], options)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(str(profile))
+    if not summary.ok:
+        raise SystemExit(f"the run failed: {summary.failures[:3]}")
+    return cpu_seconds() - before, summary.requests
+
+
+def cached_rerun(corpus: Path, db: Path, cache: Path, base_url: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "agent.cli", "extract", str(corpus), "--db", str(db), "--cache-dir",
+                           str(cache), "--base-url", base_url, "--model", "m", "--api-key", "cpu"],
+                          cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode:
+        raise SystemExit(done.stderr)
+    return elapsed, done.stderr.strip().splitlines()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=1000)
+    parser.add_argument("--profile", type=Path, help="write the cProfile stats of the first run here")
+    parser.add_argument("--top", type=int, default=25, help="functions of the profile to print (cumulative)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fazhi-cpu-") as tmp:
+        work = Path(tmp)
+        corpus, cache = work / "reports", work / "cache"
+        corpus.mkdir()
+        write_corpus(corpus, args.docs, seed=11)
+        fake, base_url = start_fake(0.0, 0)
+        try:
+            cpu, requests = extract_in_process(corpus, work / "first.duckdb", cache, base_url, args.profile)
+            wall, line = cached_rerun(corpus, work / "again.duckdb", cache, base_url)
+        finally:
+            fake.terminate()
+            fake.wait()
+    print(f"{args.docs} documents, {requests} requests, zero-latency fake provider")
+    print(f"  CPU of the fazhi process: {cpu:.2f} s = {1000 * cpu / args.docs:.2f} ms per document "
+          f"({1000 * cpu / max(requests, 1):.2f} ms per request)")
+    print(f"  fully cached re-run into a new database (fresh process): {wall:.2f} s wall")
+    print(f"    {line}")
+    if args.profile:
+        pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
