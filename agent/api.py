@@ -1,4 +1,10 @@
-"""The public API: everything the CLI does, callable from Python (a notebook, a script)."""
+"""The public API: everything the CLI does, callable from Python (a notebook, a script).
+
+The model libraries (openai, instructor) are imported when a model is used, not with this module:
+queries start fast.
+"""
+
+from __future__ import annotations
 
 import asyncio
 import importlib
@@ -8,22 +14,23 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from agent.backends import Backend, LLMBackend, OfflineBackend, Outcome
-from agent.cache import AnswerCache
 from agent.config import Options, Settings, resolve
-from agent.documents import Document, Rejected, read_documents
-from agent.errors import ConfigError, FazhiError
+from agent.documents import SUFFIXES, Document, Rejected, read_documents
+from agent.errors import ConfigError, FazhiError, InputError
 from agent.genre import Genre
-from agent.llm import ModelClient
-from agent.runs import Runner, RunSummary
 from agent.store import Store
 
 if TYPE_CHECKING:
-    from agent.batch import BatchStatus, Collected, Submitted
+    from agent.backends import Backend, Outcome
+    from agent.batch.flow import BatchStatus, Collected, Submitted
+    from agent.llm import ModelClient
+    from agent.runs import RunSummary
 
-__all__ = ["Options", "Settings", "extract", "ingest", "open_store", "resolve", "show"]
+__all__ = ["Options", "Settings", "extract", "ingest", "issues", "metrics", "open_store", "reports", "resolve",
+           "show"]
+Frame = Literal["pandas", "polars", "arrow"]
 OFFLINE_NOTICE = ("Using the offline backend (no model configured). To use a model, pass --profile NAME "
                   "(openai, deepseek, qwen, moonshot, zhipu, vllm, ollama) or --base-url URL --model NAME.")
 
@@ -47,12 +54,17 @@ def import_genre(spec: str) -> Genre:
 
 
 def make_client(settings: Settings) -> ModelClient:
+    from agent.cache import AnswerCache
+    from agent.llm import ModelClient
+
     cache = AnswerCache(Path(settings.cache_dir)) if settings.use_cache or settings.replay_only else None
     return ModelClient(settings.provider_profile(), settings.key(), cache, replay_only=settings.replay_only)
 
 
 def make_backend(settings: Settings, genre: Genre) -> tuple[Backend, str | None]:
     """The backend the settings ask for, and a notice when the offline default was chosen."""
+    from agent.backends import LLMBackend, OfflineBackend
+
     if not settings.use_model:
         return OfflineBackend(genre), OFFLINE_NOTICE if settings.backend == "auto" else None
     return LLMBackend(genre, make_client(settings), settings.profile), None
@@ -65,7 +77,11 @@ def ingest(paths: Iterable[str | Path], options: Options | None = None) -> tuple
 
 
 def ingest_with(settings: Settings, genre: Genre, paths: Iterable[str | Path]) -> tuple[list[Document], list[Rejected]]:
+    """Read `paths` into the store; an error (stored nothing) when they hold no readable report."""
+    paths = list(paths)
     docs, rejected = read_documents(Path(p) for p in paths)
+    if not docs:
+        raise InputError(no_input(paths, rejected))
     with Store(settings.db, genre) as store:
         store.add_documents(docs)
     return docs, rejected
@@ -88,10 +104,19 @@ def extract(
     return asyncio.run(_extract(docs, rejected, settings, genre, backend, on_start, on_done))
 
 
+def no_input(paths: list[str | Path], rejected: list[Rejected]) -> str:
+    named = ", ".join(str(p) for p in paths[:3]) + (", ..." if len(paths) > 3 else "")
+    why = "; ".join(f"{r.path}: {r.reason}" for r in rejected[:3]) + ("; ..." if len(rejected) > 3 else "")
+    return (f"No report to read in {named or 'no path'}" + (f" ({why})" if why else "")
+            + f": give files or folders holding {' '.join(SUFFIXES)} files")
+
+
 async def _extract(docs: list[Document], rejected: list[Rejected], settings: Settings, genre: Genre,
                    backend: Backend, on_start: Callable[[int], None], on_done: Callable[[Outcome], None]) -> RunSummary:
     """The run; SIGTERM or Ctrl-C ends it as `interrupted`, with what was done stored and the summary
     returned."""
+    from agent.runs import Runner
+
     concurrency = settings.concurrency if settings.from_command_line("concurrency") else backend.concurrency
     runner = Runner(settings.db, genre, backend, concurrency)
     summary, todo = runner.start(docs, settings.force)
@@ -158,25 +183,61 @@ def store_show(store: Store, doc: str) -> dict[str, Any]:
 
 
 def batch_submit(paths: Iterable[str | Path], options: Options | None = None,
-                 write_jsonl: Path | None = None) -> "Submitted":
+                 write_jsonl: Path | None = None) -> Submitted:
     """Plan the documents and send their first requests as one batch (or write it for vllm run-batch):
     see agent/batch. Returns a `Submitted` (the batch id, the run, the requests sent)."""
-    from agent.batch import submit
+    from agent.batch.flow import submit
 
     return submit(paths, options or Options(), write_jsonl)
 
 
-def batch_status(batch_id: str | None = None, options: Options | None = None) -> list["BatchStatus"]:
+def batch_status(batch_id: str | None = None, options: Options | None = None) -> list[BatchStatus]:
     """Each batch's status (without an id: the batches not collected yet), a list of `BatchStatus`."""
-    from agent.batch import status
+    from agent.batch.flow import status
 
     return status(batch_id, options or Options())
 
 
 def batch_collect(batch_id: str | None = None, options: Options | None = None, live_reasks: bool = False,
-                  from_jsonl: Path | None = None, write_jsonl: Path | None = None) -> list["Collected"]:
+                  from_jsonl: Path | None = None, write_jsonl: Path | None = None) -> list[Collected]:
     """Read a finished batch, store the documents it completes, and send their re-asks as the next round
     (or live): a list of `Collected`, one per run advanced."""
-    from agent.batch import collect
+    from agent.batch.flow import collect
 
     return collect(batch_id, options or Options(), live_reasks, from_jsonl, write_jsonl)
+
+
+def metrics(db: str | None = None, as_: Frame = "pandas", **filters: Any) -> Any:
+    """Each document's latest metrics as a data frame, e.g. `metrics(canonical="court_appearance_rate")`;
+    a filter's value may be a list (any of them)."""
+    return frame("latest_metrics", db, as_, filters)
+
+
+def issues(db: str | None = None, as_: Frame = "pandas", **filters: Any) -> Any:
+    """Each document's latest issues as a data frame, e.g. `issues(category="enforcement")`."""
+    return frame("latest_issues", db, as_, filters)
+
+
+def reports(db: str | None = None, as_: Frame = "pandas", **filters: Any) -> Any:
+    """One row per report (metadata and item counts of its latest result), e.g. `reports(province="浙江省")`."""
+    return frame("reports", db, as_, filters)
+
+
+def frame(view: str, db: str | None, as_: Frame, filters: dict[str, Any]) -> Any:
+    """Rows of `view` matching `filters` (column=value, a list: any of them), converted by DuckDB itself
+    to pandas (`.df()`), polars (`.pl()`) or Arrow (`.fetch_arrow_table()`)."""
+    convert = {"pandas": "df", "polars": "pl", "arrow": "fetch_arrow_table"}.get(as_)
+    if convert is None:
+        raise FazhiError(f"Unknown frame type {as_!r}: choose pandas, polars or arrow")
+    with open_store(db) as store:
+        columns, _ = store.query(f"SELECT * FROM {view} LIMIT 0")
+        unknown = sorted(set(filters) - set(columns))
+        if unknown:
+            raise FazhiError(f"No column {', '.join(unknown)} in {view}: filter on {', '.join(columns)}")
+        where = " AND ".join(f'"{c}" IN (SELECT unnest(?))' for c in filters) or "true"
+        values = [v if isinstance(v, list | tuple) else [v] for v in filters.values()]
+        relation = store.db.execute(f"SELECT * FROM {view} WHERE {where} ORDER BY ALL", values)
+        try:
+            return getattr(relation, convert)()
+        except ModuleNotFoundError as exc:
+            raise ConfigError(f"as_={as_!r} needs {exc.name}: pip install 'fazhi[notebook]'") from None

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-import cn2an
-
 MULTIPLIERS = {"万": 10_000, "亿": 100_000_000, "千万": 10_000_000, "百万": 1_000_000, "万亿": 10**12}
 CN_DIGITS = "零〇一二两三四五六七八九十百千"
 CN_HEAD = "零〇一二两三四五六七八九十百千"  # a Chinese numeral never starts with 万/亿
@@ -61,6 +59,8 @@ class NumberToken:
 @lru_cache(maxsize=8192)
 def parse_chinese_numeral(text: str) -> float | None:
     """三百二十 → 320; 两万 → 20000; None when the characters do not form a number."""
+    import cn2an  # on first use: it takes longer to import than a query takes to run
+
     try:
         return float(cn2an.cn2an(text, "smart"))
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):

@@ -2,10 +2,13 @@
 DashScope, Zhipu: /files + /batches, JSONL in and out, at about half price) or written for
 `vllm run-batch`, in rounds (first requests, then re-asks), the state in the database.
 
-`register(app)` adds `fazhi batch submit|status|collect` to the CLI.
+The work is in `agent.batch.flow` (called through `agent.api.batch_*`), the commands in `agent.batch.cli`;
+`register` declares `fazhi batch submit|status|collect` (the `fazhi.commands` entry point).
 """
 
-from agent.batch.cli import register
-from agent.batch.flow import BatchStatus, Collected, Submitted, collect, status, submit
+from agent.commands import Commands
 
-__all__ = ["BatchStatus", "Collected", "Submitted", "collect", "register", "status", "submit"]
+
+def register(commands: Commands) -> None:
+    commands.add("batch", "agent.batch.cli:batch_app",
+                 "Backfills through a provider's Batch API (about half price) or vllm run-batch.")

@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from agent.commands import Commands
 from agent.errors import FazhiError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,10 +100,14 @@ def fixtures_export(
                                                          " (none is marked reviewed: use `fazhi review`)"))
 
 
-def register(app: typer.Typer) -> None:
-    """Add `review`, `export` and `fixtures export` to the `fazhi` command."""
-    app.command("review")(review)
-    app.command("export")(export)
-    fixtures = typer.Typer(help="Labelled fixtures made from reviewed documents.", no_args_is_help=True)
-    fixtures.command("export")(fixtures_export)
-    app.add_typer(fixtures, name="fixtures")
+fixtures_app = typer.Typer(help="Labelled fixtures made from reviewed documents.", no_args_is_help=True)
+fixtures_app.command("export")(fixtures_export)
+
+
+def register(commands: Commands) -> None:
+    """Declare `review`, `export` and `fixtures export` (the `fazhi.commands` entry point)."""
+    commands.add("review", "agent.review.cli:review",
+                 "Review extractions in a local web app: accept, reject, edit and add items; correct metadata.")
+    commands.add("export", "agent.review.cli:export",
+                 "Write reports, each item table and the corrections as Parquet, CSV or JSON lines files.")
+    commands.add("fixtures", "agent.review.cli:fixtures_app", "Labelled fixtures made from reviewed documents.")
