@@ -6,7 +6,6 @@ queries start fast.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import signal
@@ -101,6 +100,8 @@ def extract(
     backend, notice = make_backend(settings, genre)
     if notice:
         notify(notice)
+    import asyncio
+
     return asyncio.run(_extract(docs, rejected, settings, genre, backend, on_start, on_done))
 
 
@@ -115,6 +116,8 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
                    backend: Backend, on_start: Callable[[int], None], on_done: Callable[[Outcome], None]) -> RunSummary:
     """The run; SIGTERM or Ctrl-C ends it as `interrupted`, with what was done stored and the summary
     returned."""
+    from asyncio import CancelledError
+
     from agent.runs import Runner
 
     concurrency = settings.concurrency if settings.from_command_line("concurrency") else backend.concurrency
@@ -127,7 +130,7 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
         try:
             await runner.run(summary, todo, on_done)
             status = "ok" if not summary.failed else "failed"
-        except asyncio.CancelledError:
+        except CancelledError:
             status = "interrupted"
         finally:
             runner.finish(summary, status)
@@ -138,6 +141,8 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
 @contextmanager
 def terminate_cancels() -> Iterator[None]:
     """SIGTERM cancels the running task (as Ctrl-C does), in the main thread of a process."""
+    import asyncio
+
     loop, task = asyncio.get_running_loop(), asyncio.current_task()
     try:
         loop.add_signal_handler(signal.SIGTERM, task.cancel) if task else None

@@ -11,6 +11,7 @@ from agent.formatting import as_table
 from evals.compare import diff, gate, parse_thresholds, resolve_eval, summary_of
 from evals.fixtures_io import DEFAULT_FIXTURES
 from evals.runner import EvalResult, run_eval
+from evals.scoring import summarise
 
 eval_app = typer.Typer(help="Score extraction against labelled fixtures; compare runs; gate regressions.")
 EVAL_DB = "evals.duckdb"
@@ -66,6 +67,27 @@ def describe(item: dict[str, Any] | None) -> str:
     return f"{item.get('value')} {item.get('unit')} {item.get('name')} «{item.get('evidence')}»"
 
 
+def gate_names() -> list[str]:
+    """The scores --fail-under can name: the numbers of a summary's metrics, issues and meta sections."""
+    empty = summarise([])
+    return [f"{section}.{name}" for section in ("metrics", "issues", "meta")
+            for name, value in empty[section].items() if not isinstance(value, dict)]
+
+
+def checked_gate(text: str | None) -> str | None:
+    """--fail-under, checked before anything runs: a malformed gate or a score name that does not exist
+    is a usage error (exit 2), never a regression."""
+    try:
+        names = parse_thresholds(text)
+    except FazhiError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    known = gate_names()
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise typer.BadParameter(f"no score named {', '.join(unknown)}: choose from {', '.join(known)}")
+    return text
+
+
 def model_options(backend: str | None, profile: str | None, model: str | None, base_url: str | None) -> str:
     return backend or ("llm" if profile or model or base_url else "offline")
 
@@ -83,7 +105,8 @@ def evaluate(
     db: Db = EVAL_DB,
     offline: Annotated[bool, typer.Option("--offline", help="Score cached model answers only, no network.")] = False,
     baseline: Annotated[str | None, typer.Option(help="Compare with eval run RUN, or 'last'.")] = None,
-    fail_under: Annotated[str | None, typer.Option(help="Gate, e.g. metrics.f1=0.85,issues.f1=0.8.")] = None,
+    fail_under: Annotated[str | None, typer.Option(help="Gate, e.g. metrics.f1=0.85,issues.f1=0.8.",
+                                                   callback=checked_gate)] = None,
     max_drop: Annotated[float | None, typer.Option(help="Gate: largest allowed drop of a headline score "
                                                        "against the baseline.")] = None,
     html: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,

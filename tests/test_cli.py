@@ -132,3 +132,124 @@ def test_store_migrations_are_recorded_once(fake: FakeLLM, samples: Path) -> Non
     rows = duckdb.connect("fazhi.duckdb", read_only=True).execute(
         "SELECT namespace, version FROM schema_migrations ORDER BY ALL").fetchall()
     assert rows == [*(("engine", v) for v in range(1, 9)), ("fazhi_report", 1)]
+
+
+def test_sql_error_keeps_duckdbs_suggestion_and_caret(fake: FakeLLM, samples: Path) -> None:
+    extracted(fake, samples)
+    result = fazhi("sql", "SELECT * FROM reprts")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("Error: Catalog Error: Table with name reprts does not exist")
+    assert 'Did you mean "reports"?' in lines
+    assert "LINE 1: SELECT * FROM reprts" in lines and lines[-1].strip() == "^^^^^^"
+
+
+def test_help_shows_defaults_and_every_readable_file_type() -> None:
+    extract = fazhi("extract", "--help").stdout
+    assert "[default: auto]" in extract and "[default: ./fazhi.duckdb or FAZHI_DB]" in extract
+    assert "[default: ./cache]" in extract
+    assert ".txt .md .html .htm .pdf .docx .doc" in " ".join(extract.split())
+    assert "[default: table]" in fazhi("sql", "--help").stdout
+    assert "[default: 20]" in fazhi("runs", "--help").stdout
+
+
+def test_version_short_help_and_completion() -> None:
+    from importlib.metadata import version
+
+    assert fazhi("--version").stdout == f"fazhi {version('fazhi')}\n"
+    short, long = fazhi("-h"), fazhi("--help")
+    assert short.exit_code == 0 and short.stdout == long.stdout
+    assert "--install-completion" in long.stdout and "-h, --help" in long.stdout
+    assert fazhi("sql", "-h").stdout == fazhi("sql", "--help").stdout
+
+
+def test_usage_errors_exit_2() -> None:
+    assert fazhi("sql").exit_code == 2
+    assert fazhi("nosuch").exit_code == 2
+    assert fazhi("runs", "--limit", "many").exit_code == 2
+
+
+def test_a_misspelt_gate_is_a_usage_error_before_the_eval_runs(tmp_path: Path) -> None:
+    result = fazhi("eval", "--fail-under", "metrics.f=0.85", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "Invalid value for '--fail-under': no score named metrics.f: choose from" in result.stderr
+    assert "metrics.f1" in result.stderr and not (tmp_path / "out").exists()
+    assert fazhi("eval", "--fail-under", "metrics.f1", "--out", str(tmp_path / "out")).exit_code == 2
+
+
+def test_show_csv_is_one_csv_table_of_items(fake: FakeLLM, samples: Path) -> None:
+    import csv
+    import io
+
+    extracted(fake, samples)
+    report = json.loads(fazhi("show", "huzhu-2024.txt", "-f", "json").stdout)
+    result = fazhi("show", "huzhu-2024.txt", "--format", "csv")
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == len(report["metrics"]) + len(report["issues"])
+    assert {r["doc_id"] for r in rows} == {report["doc_id"]}
+    metrics = [r for r in rows if r["kind"] == "metrics"]
+    assert [r["evidence"] for r in metrics] == [m["evidence"] for m in report["metrics"]]
+    assert [r["name"] for r in metrics] == [m["name"] for m in report["metrics"]]
+    assert f"meta.report_year: {report['meta']['report_year']}" in result.stderr
+
+
+def test_extract_summary_names_the_database_file(samples: Path) -> None:
+    result = fazhi("extract", str(samples / "huzhu-2024.txt"), "--db", "other.duckdb")
+    assert result.exit_code == 0
+    assert "stored in other.duckdb" in result.stderr
+
+
+def test_extract_that_finds_no_file_is_an_error_and_records_no_run(samples: Path, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    mistyped = fazhi("extract", "sampels/")
+    assert mistyped.exit_code == 2
+    assert mistyped.stderr.startswith("Error: No report to read in sampels (sampels: no such file or folder)")
+    assert fazhi("extract", "empty").exit_code == 2
+    assert not Path("fazhi.duckdb").exists()
+    fazhi("extract", str(samples / "huzhu-2024.txt"))
+    assert fazhi("ingest", "empty").exit_code == 2
+    assert json.loads(fazhi("runs", "-f", "json").stdout)[0]["run_id"] == 1
+
+
+def test_progress_on_a_terminal_shows_count_rate_and_time_left(samples: Path) -> None:
+    code, shown = on_a_terminal("extract", str(samples), "--backend", "offline")
+    assert code == 0
+    assert "Extracting" in shown and "5/5" in shown and "docs/s" in shown and "0:00:00" in shown
+
+
+def on_a_terminal(*args: str) -> tuple[int, str]:
+    """Exit code and stderr of `fazhi ARGS` run with its stderr on a pseudo-terminal."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "agent.cli", *args], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    chunks = []
+    for _ in range(1200):  # 0.1 s each: two minutes at most
+        if select.select([leader], [], [], 0.1)[0]:
+            try:
+                chunks.append(os.read(leader, 65536))
+            except OSError:  # the process closed the terminal
+                break
+        elif process.poll() is not None:
+            break
+    os.close(leader)
+    return process.wait(timeout=60), b"".join(chunks).decode(errors="replace")
+
+
+def test_commands_of_other_packages_are_listed_with_their_own_help() -> None:
+    from agent.commands import plugin_commands
+
+    listing = " ".join(fazhi("--help").stdout.split())
+    for command in plugin_commands():
+        loaded = command.loaded
+        assert command.help == (loaded.help or "").strip().split("\n")[0]
+        assert f"{command.name} {command.help[:30]}" in listing
+    assert {c.name for c in plugin_commands()} >= {"eval", "review", "export", "fixtures", "batch"}
+    assert fazhi("fixtures", "export", "--help").exit_code == 0

@@ -1,0 +1,44 @@
+"""Commands that only read the database import no model library, web app or document reader (the
+startup time they would cost is measured by evals/startup.py)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent import api
+
+HEAVY = ("openai", "instructor", "httpx", "starlette", "jinja2", "uvicorn", "pypdf", "docx", "cn2an", "rich",
+         "schemas.rules.offline", "evals.cli", "evals.runner", "agent.review.app", "agent.batch.flow")
+
+
+def imported_by(*args: str) -> list[str]:
+    """The heavy modules loaded by a fresh Python that imports the CLI and runs `fazhi ARGS`."""
+    code = (f"import json, sys; sys.argv = ['fazhi', *{list(args)!r}]\n"
+            "from agent.cli import app\n"
+            "try:\n    app()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def database(samples: Path) -> None:
+    api.extract([samples / "huzhu-2024.txt"], api.Options(backend="offline"))
+
+
+def test_importing_the_cli_loads_no_model_library() -> None:
+    done = subprocess.run([sys.executable, "-c", "import sys, agent.cli; print(sorted(sys.modules))"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    loaded = set(json.loads(done.stdout.replace("'", '"')))
+    assert not loaded & {"openai", "instructor", "duckdb", "pydantic", "evals", "evals.cli"}
+
+
+@pytest.mark.usefixtures("database")
+@pytest.mark.parametrize("args", [("sql", "select count(*) from reports"), ("runs",), ("show", "huzhu-2024.txt"),
+                                  ("--help",), ("fixtures", "--help")])
+def test_read_only_commands_import_no_model_library(args: tuple[str, ...]) -> None:
+    assert imported_by(*args) == []
