@@ -25,10 +25,11 @@ app = typer.Typer(cls=WithPlugins, help="Turn rule-of-law government reports int
 F = TypeVar("F", bound=Callable[..., Any])
 
 Paths = Annotated[list[Path], typer.Argument(
-    help=f"Files or folders ({' '.join(SUFFIXES)}); folders are read recursively.", show_default=False)]
+    help=f"Files or folders ({' '.join(SUFFIXES)}); folders are read recursively.", show_default=False,
+    metavar="PATH")]
 Db = Annotated[str | None, typer.Option("--db", help="DuckDB file [default: ./fazhi.duckdb or FAZHI_DB].",
-                                        show_default=False)]
-Format = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
+                                        show_default=False, metavar="FILE")]
+Format = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.", metavar="FORMAT")]
 
 
 def say(message: str) -> None:
@@ -184,7 +185,8 @@ class Progress:
 @app.command()
 @fails_cleanly
 def sql(
-    query: Annotated[str, typer.Argument(help="SQL to run, e.g. \"SELECT * FROM reports\".", show_default=False)],
+    query: Annotated[str, typer.Argument(help="SQL to run, e.g. \"SELECT * FROM reports\".", show_default=False,
+                                                 metavar="SQL")],
     db: Db = None,
     fmt: Format = "table",
     write: Annotated[bool, typer.Option("--write", help="Allow statements that change the database.")] = False,
@@ -203,10 +205,11 @@ def sql(
 @fails_cleanly
 def show(
     doc: Annotated[str, typer.Argument(help="Document id (or a unique prefix) or the path it was read from.",
-                                       show_default=False)],
+                                       show_default=False, metavar="DOC")],
     db: Db = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, or csv (one row per item: metrics and "
-                                                            "issues; the metadata goes to stderr).")] = "table",
+                                                            "issues; the metadata goes to stderr).",
+                                         metavar="FORMAT")] = "table",
 ) -> None:
     """One report's metadata, metrics and issues."""
     from agent import api

@@ -95,7 +95,8 @@ def model_options(backend: str | None, profile: str | None, model: str | None, b
 @eval_app.callback(invoke_without_command=True)
 def evaluate(
     ctx: typer.Context,
-    fixtures: Annotated[Path, typer.Option(help="Fixtures folder: <id>/source.txt + gold.json.")] = DEFAULT_FIXTURES,
+    fixtures: Annotated[Path, typer.Option(help="Fixtures folder: <id>/source.txt + gold.json.",
+                                           show_default="the seed fixtures, evals/fixtures")] = DEFAULT_FIXTURES,
     backend: Annotated[str | None, typer.Option(help="offline (default) or llm.")] = None,
     profile: Annotated[str | None, typer.Option(help="Provider profile (implies --backend llm).")] = None,
     model: Annotated[str | None, typer.Option(help="Model name (implies --backend llm).")] = None,

@@ -253,3 +253,9 @@ def test_commands_of_other_packages_are_listed_with_their_own_help() -> None:
         assert f"{command.name} {command.help[:30]}" in listing
     assert {c.name for c in plugin_commands()} >= {"eval", "review", "export", "fixtures", "batch"}
     assert fazhi("fixtures", "export", "--help").exit_code == 0
+
+
+def test_readme_cli_reference_is_current() -> None:
+    from evals.clidoc import README, current_section, reference
+
+    assert current_section(README.read_text(encoding="utf-8")) == reference(), "run python evals/clidoc.py"
