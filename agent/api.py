@@ -230,9 +230,8 @@ def reports(db: str | None = None, as_: Frame = "pandas", **filters: Any) -> Any
 
 def frame(view: str, db: str | None, as_: Frame, filters: dict[str, Any]) -> Any:
     """Rows of `view` matching `filters` (column=value, a list: any of them), converted by DuckDB itself
-    to pandas (`.df()`), polars (`.pl()`) or Arrow (`.fetch_arrow_table()`)."""
-    convert = {"pandas": "df", "polars": "pl", "arrow": "fetch_arrow_table"}.get(as_)
-    if convert is None:
+    to pandas (`.df()`), polars (`.pl()`) or an Arrow table (`.arrow()`)."""
+    if as_ not in ("pandas", "polars", "arrow"):
         raise FazhiError(f"Unknown frame type {as_!r}: choose pandas, polars or arrow")
     with open_store(db) as store:
         columns, _ = store.query(f"SELECT * FROM {view} LIMIT 0")
@@ -240,9 +239,11 @@ def frame(view: str, db: str | None, as_: Frame, filters: dict[str, Any]) -> Any
         if unknown:
             raise FazhiError(f"No column {', '.join(unknown)} in {view}: filter on {', '.join(columns)}")
         where = " AND ".join(f'"{c}" IN (SELECT unnest(?))' for c in filters) or "true"
-        values = [v if isinstance(v, list | tuple) else [v] for v in filters.values()]
-        relation = store.db.execute(f"SELECT * FROM {view} WHERE {where} ORDER BY ALL", values)
+        order = ", ".join(c for c in ("doc_id", "idx") if c in columns)
+        relation = store.db.sql(f"SELECT * FROM {view} WHERE {where} ORDER BY {order}",
+                                params=[v if isinstance(v, list | tuple) else [v] for v in filters.values()])
         try:
-            return getattr(relation, convert)()
+            converted = {"pandas": relation.df, "polars": relation.pl, "arrow": relation.arrow}[as_]()
         except ModuleNotFoundError as exc:
             raise ConfigError(f"as_={as_!r} needs {exc.name}: pip install 'fazhi[notebook]'") from None
+    return converted.read_all() if as_ == "arrow" and hasattr(converted, "read_all") else converted  # DuckDB >= 1.4
