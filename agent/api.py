@@ -243,7 +243,7 @@ def frame(view: str, db: str | None, as_: Frame, filters: dict[str, Any]) -> Any
         relation = store.db.sql(f"SELECT * FROM {view} WHERE {where} ORDER BY {order}",
                                 params=[v if isinstance(v, list | tuple) else [v] for v in filters.values()])
         try:
-            converted = {"pandas": relation.df, "polars": relation.pl, "arrow": relation.arrow}[as_]()
+            converted = relation.df() if as_ == "pandas" else relation.pl() if as_ == "polars" else relation.arrow()
         except ModuleNotFoundError as exc:
             raise ConfigError(f"as_={as_!r} needs {exc.name}: pip install 'fazhi[notebook]'") from None
     return converted.read_all() if as_ == "arrow" and hasattr(converted, "read_all") else converted  # DuckDB >= 1.4

@@ -37,6 +37,7 @@ class LazyCommand(TyperCommand):
     def loaded(self) -> Click:
         module, _, attribute = self.target.partition(":")
         found = getattr(import_module(module), attribute)
+        command: Click
         if isinstance(found, typer.Typer):
             command = typer.main.get_group(found)
         else:
