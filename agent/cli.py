@@ -1,4 +1,8 @@
-"""The `fazhi` command: a thin shell over `agent.api`. Data goes to stdout, messages to stderr."""
+"""The `fazhi` command: a thin shell over `agent.api`. Data goes to stdout, messages to stderr.
+
+Each command imports `agent.api` when it runs, so that `fazhi --help` does not load DuckDB or pydantic;
+`eval`, `review`, `export`, `fixtures` and `batch` are other packages' commands (agent/commands.py).
+"""
 
 import json
 import logging
