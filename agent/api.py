@@ -224,7 +224,7 @@ def issues(db: str | None = None, as_: Frame = "pandas", **filters: Any) -> Any:
 
 
 def reports(db: str | None = None, as_: Frame = "pandas", **filters: Any) -> Any:
-    """One row per report (metadata and item counts of its latest result), e.g. `reports(province="浙江省")`."""
+    """One row per report (metadata and item counts of its latest result), e.g. `reports(report_year=[2022, 2024])`."""
     return frame("reports", db, as_, filters)
 
 
