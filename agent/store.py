@@ -84,13 +84,14 @@ def migration_files(folder: Path) -> list[tuple[int, Path]]:
 class Store:
     """One DuckDB file. Open read-only for queries; writers migrate on open."""
 
-    def __init__(self, path: str | Path, genre: Genre, read_only: bool = False, external: bool | None = None) -> None:
+    def __init__(self, path: str | Path, genre: Genre, read_only: bool = False, external: bool | None = None,
+                 migrate: bool = True) -> None:
         self.path = str(path)
         self.genre = genre
         if read_only and not Path(self.path).exists():
             raise FazhiError(f"No database at {self.path}: run `fazhi extract` first, or pass --db FILE")
         self.db = connect(self.path, read_only, external=external)
-        if not read_only:
+        if migrate and not read_only:
             self.migrate()
 
     def close(self) -> None:
