@@ -31,14 +31,15 @@ QUERIES = ("SELECT count(*) FROM reports", "SELECT count(*) FROM latest_metrics 
            "SELECT count(*) FROM latest_issues", "SELECT count(*) FROM eval_items")
 
 
-def installed(requirement: str) -> Path:
-    """A folder holding `requirement` (pip install --target), made once; skip when the index lacks it."""
-    target = CACHE / requirement.replace("==", "-")
+def installed(requirement: str, *extra: str) -> Path:
+    """A folder holding `requirement` and `extra` (pip install --target), made once; skip when the index
+    lacks them."""
+    target = CACHE / "-".join([requirement.replace("==", "-"), *extra])
     if not (target / ".complete").exists():
         building = target.with_name(f"{target.name}.{os.getpid()}")
         shutil.rmtree(building, ignore_errors=True)
         done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(building),
-                               requirement], capture_output=True, text=True, timeout=600)
+                               requirement, *extra], capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             shutil.rmtree(building, ignore_errors=True)
             pytest.skip(f"pip cannot install {requirement}: {done.stderr.strip().splitlines()[-1:]}")
@@ -52,7 +53,7 @@ def installed(requirement: str) -> Path:
 
 def old_duckdb_reads(db: Path, *queries: str) -> dict:
     """Run the queries with the oldest claimed duckdb, in another Python process."""
-    env = {**os.environ, "PYTHONPATH": str(installed(f"duckdb=={OLDEST_READER}"))}
+    env = {**os.environ, "PYTHONPATH": str(installed(f"duckdb=={OLDEST_READER}", "pytz"))}
     done = subprocess.run([sys.executable, "-c", READ, str(db), *queries], capture_output=True, text=True, env=env,
                           timeout=120)
     assert done.returncode == 0, done.stderr
@@ -86,6 +87,15 @@ def test_the_oldest_claimed_duckdb_opens_a_new_database_and_queries_it(fresh_db:
     assert all(rows[0][0] > 0 for rows in read["rows"])
 
 
+def test_the_oldest_claimed_duckdb_reads_every_column_of_the_views(fresh_db: Path) -> None:
+    """Every column, timestamps and JSON included (duckdb 1.x's Python client needs pytz for TIMESTAMPTZ)."""
+    views = ("reports", "latest_extractions", "latest_metrics", "latest_issues", "eval_runs", "eval_items")
+    with api.open_store(str(fresh_db)) as store:
+        expected = [len(store.query(f"SELECT * FROM {v}")[1]) for v in views]
+    read = old_duckdb_reads(fresh_db, *(f"SELECT * FROM {v}" for v in views))
+    assert [len(rows) for rows in read["rows"]] == expected and all(expected)
+
+
 def test_without_the_setting_the_oldest_duckdb_cannot_open_the_file(tmp_path: Path) -> None:
     """Why the setting is there: the installed duckdb's own default is not readable by the old one (when it
     is newer than that old one's format)."""
@@ -95,7 +105,7 @@ def test_without_the_setting_the_oldest_duckdb_cannot_open_the_file(tmp_path: Pa
         default = db.execute("SELECT tags FROM duckdb_databases() WHERE database_name = 'plain'").fetchone()[0]
     if default["storage_version"] <= f"{STORAGE_VERSION}+":
         pytest.skip(f"duckdb {duckdb.__version__} writes {default['storage_version']} by default")
-    env = {**os.environ, "PYTHONPATH": str(installed(f"duckdb=={OLDEST_READER}"))}
+    env = {**os.environ, "PYTHONPATH": str(installed(f"duckdb=={OLDEST_READER}", "pytz"))}
     done = subprocess.run([sys.executable, "-c", READ, str(plain), "SELECT 1"], capture_output=True, text=True,
                           env=env, timeout=120)
     assert done.returncode != 0 and "storage" in done.stderr.lower()
