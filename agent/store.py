@@ -35,6 +35,10 @@ def to_json(value: Any) -> str:
 
 
 LOCK_WAIT_S = {True: 3.0, False: 30.0}  # how long a reader, a writer waits for another process's write
+# New files are written in the storage format of DuckDB 1.2, so that DuckDB 1.2 and later (CLIs, other
+# Python or R clients) open them; a file keeps the format it was created with (tests/test_duckdb_compat.py).
+STORAGE_VERSION = "v1.2.0"
+OLDEST_READER = "1.2.0"  # the oldest DuckDB claimed (and tested) to open a new file
 
 
 def connect(path: str | Path, read_only: bool = False, wait: float | None = None,
@@ -44,7 +48,9 @@ def connect(path: str | Path, read_only: bool = False, wait: float | None = None
     `external` (an export command) says so."""
     deadline = time.monotonic() + (LOCK_WAIT_S[read_only] if wait is None else wait)
     sealed = read_only if external is None else not external
-    config = {"enable_external_access": False, "lock_configuration": True} if sealed else {}
+    config: dict[str, Any] = {"enable_external_access": False, "lock_configuration": True} if sealed else {}
+    if not read_only:
+        config["storage_compatibility_version"] = STORAGE_VERSION
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only, config=config)
@@ -78,13 +84,14 @@ def migration_files(folder: Path) -> list[tuple[int, Path]]:
 class Store:
     """One DuckDB file. Open read-only for queries; writers migrate on open."""
 
-    def __init__(self, path: str | Path, genre: Genre, read_only: bool = False, external: bool | None = None) -> None:
+    def __init__(self, path: str | Path, genre: Genre, read_only: bool = False, external: bool | None = None,
+                 migrate: bool = True) -> None:
         self.path = str(path)
         self.genre = genre
         if read_only and not Path(self.path).exists():
             raise FazhiError(f"No database at {self.path}: run `fazhi extract` first, or pass --db FILE")
         self.db = connect(self.path, read_only, external=external)
-        if not read_only:
+        if migrate and not read_only:
             self.migrate()
 
     def close(self) -> None:

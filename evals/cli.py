@@ -10,12 +10,12 @@ from agent.errors import FazhiError
 from agent.formatting import as_table
 from evals.compare import diff, gate, parse_thresholds, resolve_eval, summary_of
 from evals.fixtures_io import DEFAULT_FIXTURES
-from evals.runner import EvalResult, run_eval
+from evals.runner import EvalResult, open_eval_store, run_eval
 from evals.scoring import summarise
 
 eval_app = typer.Typer(help="Score extraction against labelled fixtures; compare runs; gate regressions.")
-EVAL_DB = "evals.duckdb"
-Db = Annotated[str, typer.Option("--db", help="DuckDB file for eval runs.")]
+Db = Annotated[str | None, typer.Option("--db", help="DuckDB file, the one extraction uses [default: "
+                                                    "./fazhi.duckdb or FAZHI_DB].")]
 
 
 def say(message: str) -> None:
@@ -46,8 +46,8 @@ def secondary(summary: dict[str, Any]) -> str:
             f"issues category {fmt(summary['issues']['category_accuracy'])}")
 
 
-def print_diff(db: str, before: int, after: int) -> None:
-    with api.open_store(db) as store:
+def print_diff(db: str | None, before: int, after: int) -> None:
+    with open_eval_store(db) as store:
         changes = diff(store, before, after)
     typer.echo(f"\nChanges from eval {before} to eval {after}:")
     if not changes.scores and not changes.items:
@@ -103,7 +103,7 @@ def evaluate(
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL (implies --backend llm).")] = None,
     api_key: Annotated[str | None, typer.Option(help="API key.")] = None,
     out: Annotated[Path, typer.Option(help="Where predictions and summary.json go.")] = Path("eval-out"),
-    db: Db = EVAL_DB,
+    db: Db = None,
     offline: Annotated[bool, typer.Option("--offline", help="Score cached model answers only, no network.")] = False,
     baseline: Annotated[str | None, typer.Option(help="Compare with eval run RUN, or 'last'.")] = None,
     fail_under: Annotated[str | None, typer.Option(help="Gate, e.g. metrics.f1=0.85,issues.f1=0.8.",
@@ -128,11 +128,11 @@ def evaluate(
     finish(result, failures)
 
 
-def report(result: EvalResult, db: str, out: Path, html: Path | None) -> None:
+def report(result: EvalResult, db: str | None, out: Path, html: Path | None) -> None:
     typer.echo(score_table(result.summary))
     say(secondary(result.summary))
     say(f"Eval {result.eval_id} ({result.run.backend} {result.run.model or ''} {result.run.prompt_version}): "
-        f"predictions and summary.json in {out}/, stored in {db}")
+        f"predictions and summary.json in {out}/, stored in {api.store_settings(db).db}")
     if html:
         from evals.html_report import render_report
 
@@ -141,11 +141,11 @@ def report(result: EvalResult, db: str, out: Path, html: Path | None) -> None:
         say(f"HTML report: {html}")
 
 
-def check(result: EvalResult, db: str, baseline: str | None, thresholds: dict[str, float],
+def check(result: EvalResult, db: str | None, baseline: str | None, thresholds: dict[str, float],
           max_drop: float | None) -> list[str]:
     before = None
     if baseline:
-        with api.open_store(db) as store:
+        with open_eval_store(db) as store:
             base_id = resolve_eval(store, baseline, result.eval_id)
             before = summary_of(store, base_id)
         print_diff(db, base_id, result.eval_id)
@@ -167,11 +167,11 @@ def finish(result: EvalResult, failures: list[str]) -> None:
 def eval_diff(
     before: Annotated[str, typer.Argument(help="Eval run id (or 'last').")],
     after: Annotated[str, typer.Argument(help="Eval run id.")],
-    db: Db = EVAL_DB,
+    db: Db = None,
 ) -> None:
     """Show score changes and the items whose outcome changed between two eval runs."""
     try:
-        with api.open_store(db) as store:
+        with open_eval_store(db) as store:
             after_id = resolve_eval(store, after)
             before_id = resolve_eval(store, before, after_id)
         print_diff(db, before_id, after_id)

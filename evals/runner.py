@@ -8,7 +8,7 @@ from typing import Any
 from agent import api
 from agent.cache import content_hash
 from agent.documents import read_document
-from agent.errors import InputError
+from agent.errors import FazhiError, InputError
 from agent.runs import RunSummary
 from agent.store import Store, to_json
 from evals.fixtures_io import Fixture, fixture_set_hash, load_fixtures
@@ -16,6 +16,8 @@ from evals.scoring import FixtureScore, Outcome, SourceIndex, Span, quantities_e
 from schemas.numerals import same_value
 from schemas.rules.offline import TraceEntry, trace_offline
 
+MIGRATIONS = Path(__file__).with_name("migrations")  # evals' own tables, beside the engine's in the same file
+NAMESPACE = "evals"
 HEADLINE = ("metrics.precision", "metrics.recall", "metrics.f1", "issues.precision", "issues.recall",
             "issues.f1", "meta.accuracy")
 
@@ -81,11 +83,23 @@ def write_outputs(out: Path, preds: dict[str, dict[str, Any] | None], summary: d
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+def open_eval_store(db: str | None, read_only: bool = True) -> Store:
+    """The store with evals' tables: a writer applies evals' migrations; a reader of a database that has
+    no eval run yet is told so."""
+    store = api.open_store(db, read_only=read_only)
+    if not read_only:
+        store.migrate_set(NAMESPACE, MIGRATIONS)
+    elif not store.query("SELECT 1 FROM duckdb_tables() WHERE table_name = 'eval_runs'")[1]:
+        store.close()
+        raise FazhiError(f"No eval run in {store.path}: run `fazhi eval` first (or pass --db FILE)")
+    return store
+
+
 def run_eval(fixtures_dir: Path, options: api.Options, out: Path) -> EvalResult:
     """Extract every fixture's source (the cache applies), score, write OUT/, store the eval run."""
     fixtures = load_fixtures(fixtures_dir)
     run = api.extract([f.source_path for f in fixtures], options)
-    with api.open_store(options.db, read_only=False) as store:
+    with open_eval_store(options.db, read_only=False) as store:
         preds = {f.fixture_id: prediction(f, result_of(store, f, run)) for f in fixtures}
         scores = [score_fixture(f.fixture_id, f.source, f.gold, preds[f.fixture_id]) for f in fixtures]
         if run.backend == "offline":
@@ -197,10 +211,15 @@ def insert_eval(store: Store, run: RunSummary, fixtures: list[Fixture], fixtures
     rows = score_rows("*", summary)
     for score in scores:
         rows += score_rows(score.fixture_id, score.to_dict())
-    store.db.executemany("INSERT INTO eval_scores VALUES (?, ?, ?, ?, ?)", [[eval_id, *r] for r in rows])
-    items = [[eval_id, s.fixture_id, o.kind, o.outcome, *item_keys(o.kind, o.gold, o.pred), to_json(o.gold),
-              to_json(o.pred), o.rule] for s in scores for o in s.outcomes]
-    if items:
-        store.db.executemany("INSERT INTO eval_items (eval_id, fixture_id, kind, outcome, gold_key, pred_key, gold,"
-                             " pred, rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", items)
+    store.insert_rows("eval_scores", [dict(zip(SCORE_COLUMNS, [eval_id, *r], strict=True)) for r in rows])
+    store.insert_rows("eval_items", [item_row(eval_id, s.fixture_id, o) for s in scores for o in s.outcomes])
     return eval_id
+
+
+SCORE_COLUMNS = ("eval_id", "fixture_id", "section", "field", "value")
+
+
+def item_row(eval_id: int, fixture_id: str, o: Outcome) -> dict[str, Any]:
+    gold_key, pred_key = item_keys(o.kind, o.gold, o.pred)
+    return {"eval_id": eval_id, "fixture_id": fixture_id, "kind": o.kind, "outcome": o.outcome, "gold_key": gold_key,
+            "pred_key": pred_key, "gold": to_json(o.gold), "pred": to_json(o.pred), "rule": o.rule}

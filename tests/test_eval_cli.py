@@ -30,7 +30,7 @@ def fazhi(*args: str):
 
 
 def query(sql: str) -> list[tuple]:
-    with api.open_store("evals.duckdb") as store:
+    with api.open_store() as store:
         return store.query(sql)[1]
 
 

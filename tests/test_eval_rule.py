@@ -60,7 +60,7 @@ def test_trace_keeps_exactly_the_extracted_metrics() -> None:
 
 
 def eval_items() -> dict[str, tuple[str, str | None]]:
-    with api.open_store("evals.duckdb") as store:
+    with api.open_store() as store:
         rows = store.query("SELECT outcome, gold->>'evidence', rule FROM eval_items"
                            " WHERE eval_id = 1 AND kind = 'metric'")[1]
     return {evidence: (outcome, rule) for outcome, evidence, rule in rows}

@@ -24,6 +24,7 @@ from agent.review.app import create_app
 from agent.review.corrections import reviewed_result
 from agent.review.fields import ReviewSchema, field_specs, item_model
 from agent.store import Store
+from evals import runner as evals_runner
 from evals.fakellm import FakeLLM
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -51,7 +52,7 @@ class Session:
 
     def __init__(self, store: Store, reviewer: str | None = "ana") -> None:
         self.store = store
-        self.client = TestClient(create_app(store, reviewer, hosts=["testserver"]))
+        self.client = TestClient(create_app(store.path, store.genre, reviewer, hosts=["testserver"]))
         self.token = csrf(self.client.get("/").text)
 
     def post(self, doc_id: str, **body: Any) -> httpx.Response:
@@ -300,7 +301,7 @@ def test_writes_need_the_sessions_csrf_token(session: Session) -> None:
 
 def test_only_local_host_names_are_served(db: Path) -> None:
     with api.open_store(str(db), read_only=False) as store:
-        app = create_app(store)
+        app = create_app(store.path, store.genre)
         assert TestClient(app, base_url="http://127.0.0.1:8765").get("/").status_code == 200
         assert TestClient(app, base_url="http://evil.example:8765").get("/").status_code == 400
 
@@ -357,6 +358,7 @@ def test_charts_are_svg_and_eval_runs_show_when_present(session: Session) -> Non
     assert 'name="k_value"' in page and "canonical" in page and "report_year" in page and "region" in page
     picked = session.client.get("/charts", params={"k_value": "legal_aid_cases", "agg": "sum", "c_field": "category"})
     assert picked.status_code == 200 and "sum(value)" in picked.text
+    session.store.migrate_set(evals_runner.NAMESPACE, evals_runner.MIGRATIONS)  # evals' tables: `fazhi eval` makes them
     session.store.db.execute("INSERT INTO eval_runs (backend, prompt_version, fixture_set, fixture_hash, n_fixtures,"
                              " status) VALUES ('offline', 'p', 'f', 'h', 5, 'ok'), ('offline', 'p', 'f', 'h', 5, 'ok')")
     session.store.db.execute("INSERT INTO eval_scores VALUES (1, '*', 'metrics', 'f1', 0.9), (2, '*', 'metrics', 'f1',"

@@ -63,7 +63,7 @@ def test_review_a_document_in_a_browser_and_export_it(tmp_path: Path) -> None:
         text = rows(store, "SELECT text FROM documents WHERE doc_id = ?", [doc_id])[0]["text"]
     start, end = text.index(ADDED), text.index(ADDED) + len(ADDED)
     errors: list[str] = []
-    with api.open_store(db, read_only=False) as store, running(store, "bob") as url, sync_playwright() as p:
+    with running(db, api.load_genre(), "bob") as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

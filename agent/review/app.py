@@ -1,5 +1,7 @@
-"""The review web app: Starlette routes over one store, Jinja templates (autoescaped), static files from the
-package. Every write is a JSON POST carrying the session's CSRF token; the Host header must be a local name."""
+"""The review web app: Starlette routes over one database file, Jinja templates (autoescaped), static files from
+the package. Every request opens the file and closes it before answering, so that `fazhi extract` can write to it
+while the app runs. Every write is a JSON POST carrying the session's CSRF token; the Host header must be a local
+name."""
 
 import json
 import secrets
@@ -22,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from agent.errors import FazhiError
+from agent.genre import Genre
 from agent.review import pages
 from agent.review.corrections import CorrectionIn, correct, load_state, prepare
 from agent.review.fields import ReviewError, ReviewSchema
@@ -42,14 +45,20 @@ SECURITY_HEADERS = {
 
 @dataclass
 class Review:
-    """What every request shares: the store (one connection, used under a lock) and the session tokens."""
+    """What every request shares: the database file (opened by one request at a time, under a lock) and the
+    session tokens."""
 
-    store: Store
+    path: str
+    genre: Genre
     schema: ReviewSchema
     reviewer: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     tokens: set[str] = field(default_factory=set)
     env: Environment = field(default_factory=lambda: templates())
+
+    def open(self) -> Store:
+        """A connection for one request: already migrated and prepared when the app was made."""
+        return Store(self.path, self.genre, migrate=False)
 
 
 def templates() -> Environment:
@@ -58,10 +67,13 @@ def templates() -> Environment:
     return env
 
 
-def create_app(store: Store, reviewer: str | None = None, hosts: list[str] | None = None) -> Starlette:
-    """The app over an open, writable store; `hosts` are the Host header values accepted."""
-    review = Review(store, ReviewSchema.of(store.genre), reviewer)
-    prepare(store, review.schema)
+def create_app(path: str, genre: Genre, reviewer: str | None = None, hosts: list[str] | None = None) -> Starlette:
+    """The app over the database file `path` (which must exist); `hosts` are the Host header values accepted."""
+    if not Path(path).exists():
+        raise FazhiError(f"No database at {path}: run `fazhi extract` first, or pass --db FILE")
+    review = Review(path, genre, ReviewSchema.of(genre), reviewer)
+    with Store(path, genre) as store:
+        prepare(store, review.schema)
     routes = [
         Route("/", page(review, documents_page)),
         Route("/doc/{doc_id}", page(review, document_page)),
@@ -76,11 +88,12 @@ def create_app(store: Store, reviewer: str | None = None, hosts: list[str] | Non
     return app
 
 
-Handler = Callable[[Review, Request], Response]
+Handler = Callable[[Review, Store, Request], Response]
 
 
 def page(review: Review, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """A read: the handler runs under the store's lock; a new visitor gets a session token cookie."""
+    """A read: the handler runs under the lock with its own connection; a new visitor gets a session token
+    cookie."""
 
     async def endpoint(request: Request) -> Response:
         token = request.cookies.get(COOKIE)
@@ -115,7 +128,8 @@ def write(review: Review, handler: Handler) -> Callable[[Request], Awaitable[Res
 def guarded(review: Review, handler: Handler, request: Request) -> Response:
     with review.lock:
         try:
-            return handler(review, request)
+            with review.open() as store:
+                return handler(review, store, request)
         except ReviewError as exc:
             return error_response(request, str(exc), 409 if "reload" in str(exc) else 400)
         except FazhiError as exc:
@@ -147,11 +161,11 @@ def render(review: Review, request: Request, template: str, **values: Any) -> HT
 
 # ---------------------------------------------------------------- pages
 
-def documents_page(review: Review, request: Request) -> Response:
+def documents_page(review: Review, store: Store, request: Request) -> Response:
     q = request.query_params
     flat = review.schema.flat
     given = {n: q.get(f"f_{n}", "") for n in (flat.names if flat else ())}
-    data = pages.list_page(review.store, review.schema, given, q.get("backend", ""), q.get("status", ""),
+    data = pages.list_page(store, review.schema, given, q.get("backend", ""), q.get("status", ""),
                            int_param(q.get("page")))
     return render(review, request, "list.html", data=data, statuses=pages.STATUSES, query=dict(q),
                   item_tasks=review.schema.item_tasks)
@@ -164,37 +178,37 @@ def int_param(value: str | None, default: int = 1) -> int:
         return default
 
 
-def document_page(review: Review, request: Request) -> Response:
-    state = load_state(review.store, review.schema, request.path_params["doc_id"])
+def document_page(review: Review, store: Store, request: Request) -> Response:
+    state = load_state(store, review.schema, request.path_params["doc_id"])
     views = pages.item_views(state, review.schema)
-    _, paths = review.store.query("SELECT path FROM document_paths WHERE doc_id = ? ORDER BY seen_at, path",
+    _, paths = store.query("SELECT path FROM document_paths WHERE doc_id = ? ORDER BY seen_at, path",
                                   [state.doc_id])
     return render(review, request, "doc.html", state=state, views=views, segments=pages.segments(state.text, views),
                   paths=[p for (p,) in paths], records=state.records,
-                  next_doc=pages.next_unreviewed(review.store, state.doc_id))
+                  next_doc=pages.next_unreviewed(store, state.doc_id))
 
 
-def result_json(review: Review, request: Request) -> Response:
-    state = load_state(review.store, review.schema, request.path_params["doc_id"])
+def result_json(review: Review, store: Store, request: Request) -> Response:
+    state = load_state(store, review.schema, request.path_params["doc_id"])
     return JSONResponse(state.corrected())
 
 
-def post_correction(review: Review, request: Request) -> Response:
+def post_correction(review: Review, store: Store, request: Request) -> Response:
     try:
         change = CorrectionIn.model_validate_json(request.state.body)
     except ValidationError as exc:
         return JSONResponse({"error": f"Bad request: {exc.errors()[0].get('msg')}"}, 400)
     if change.reviewer is None:
         change.reviewer = review.reviewer
-    correction_id = correct(review.store, review.schema, request.path_params["doc_id"], change)
+    correction_id = correct(store, review.schema, request.path_params["doc_id"], change)
     return JSONResponse({"ok": True, "correction_id": correction_id})
 
 
-def charts_page(review: Review, request: Request) -> Response:
+def charts_page(review: Review, store: Store, request: Request) -> Response:
     q = dict(request.query_params)
-    measure_choices, measure_svg = pages.measure_chart(review.store, review.schema, q)
-    count_choices, count_svg = pages.count_chart(review.store, review.schema, q)
-    runs, eval_svg = pages.eval_chart(review.store)
+    measure_choices, measure_svg = pages.measure_chart(store, review.schema, q)
+    count_choices, count_svg = pages.count_chart(store, review.schema, q)
+    runs, eval_svg = pages.eval_chart(store)
     return render(review, request, "charts.html", query=q, measure_choices=measure_choices,
                   measure_svg=Markup(measure_svg), count_choices=count_choices, count_svg=Markup(count_svg), runs=runs,
                   eval_svg=Markup(eval_svg) if eval_svg else None)

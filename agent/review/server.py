@@ -6,14 +6,12 @@ import time
 import webbrowser
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import uvicorn
 
 from agent import api
-from agent.errors import FazhiError
+from agent.genre import Genre
 from agent.review.app import LOCAL_HOSTS, create_app
-from agent.store import Store
 
 
 def url_of(sock: socket.socket) -> str:
@@ -27,36 +25,31 @@ def allowed_hosts(host: str) -> list[str]:
     return [*LOCAL_HOSTS, host if ":" not in host else f"[{host}]"]
 
 
-def open_writable(db: str | None) -> Store:
-    path = api.store_settings(db).db
-    if not Path(path).exists():
-        raise FazhiError(f"No database at {path}: run `fazhi extract` first, or pass --db FILE")
-    return api.open_store(path, read_only=False)
-
-
-def server_for(store: Store, sock: socket.socket, reviewer: str | None) -> uvicorn.Server:
-    app = create_app(store, reviewer, allowed_hosts(sock.getsockname()[0]))
+def server_for(path: str, genre: Genre, sock: socket.socket, reviewer: str | None) -> uvicorn.Server:
+    app = create_app(path, genre, reviewer, allowed_hosts(sock.getsockname()[0]))
     return uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
 
 
 def serve(db: str | None, sock: socket.socket, reviewer: str | None, open_browser: bool,
           notify: Callable[[str], None]) -> None:
-    """Serve until interrupted; the database stays open (and locked for other writers) meanwhile."""
-    with open_writable(db) as store:
-        server = server_for(store, sock, reviewer)
-        url = url_of(sock)
-        notify(f"Reviewing {store.path} at {url} (Ctrl-C to stop)")
-        if open_browser:
-            threading.Timer(0.5, webbrowser.open, [url]).start()
-        server.run(sockets=[sock])
+    """Serve until interrupted. Each request opens the database and closes it before answering, so other
+    commands (`fazhi extract`) can write to it meanwhile."""
+    settings = api.store_settings(db)
+    server = server_for(settings.db, api.import_genre(settings.genre), sock, reviewer)
+    url = url_of(sock)
+    notify(f"Reviewing {settings.db} at {url} (Ctrl-C to stop)")
+    if open_browser:
+        threading.Timer(0.5, webbrowser.open, [url]).start()
+    server.run(sockets=[sock])
 
 
 @contextmanager
-def running(store: Store, reviewer: str | None = None, host: str = "127.0.0.1") -> Iterator[str]:
-    """The app served from a thread on a free port; yields its URL and stops it on exit."""
+def running(path: str, genre: Genre, reviewer: str | None = None, host: str = "127.0.0.1") -> Iterator[str]:
+    """The app over the database file `path` served from a thread on a free port; yields its URL and stops it
+    on exit."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind((host, 0))
-    server = server_for(store, sock, reviewer)
+    server = server_for(path, genre, sock, reviewer)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
