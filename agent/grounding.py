@@ -6,6 +6,7 @@ the stored text. Answer models subclass `GroundedAnswer`; their items subclass `
 """
 
 import bisect
+import functools
 import re
 import unicodedata
 from typing import Any, ClassVar
@@ -16,20 +17,35 @@ QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "〝": '
                         "『": '"', "』": '"', "‘": "'", "’": "'", "‚": "'", "‛": "'"})
 
 
+@functools.cache
+def fold(ch: str) -> str:
+    """One character's comparison form: NFKC, whitespace removed, quote marks folded."""
+    return "".join(c for c in unicodedata.normalize("NFKC", ch) if not c.isspace()).translate(QUOTES)
+
+
+STABLE = re.compile(r"[\u4e00-\u9fff!#-&(-~\u3001\u3002]+")  # characters that fold to themselves
+
+
 def normalise_with_map(text: str) -> tuple[str, list[int]]:
-    """The comparison form (NFKC, whitespace removed, quote marks folded) and for each of its
-    characters the raw index it came from."""
-    if unicodedata.is_normalized("NFKC", text):
-        index = [i for i, ch in enumerate(text) if not ch.isspace()]
-        return "".join([text[i] for i in index]).translate(QUOTES), index
+    """The comparison form (each character's `fold`) and for each of its characters the raw index it
+    came from. Runs of characters known to fold to themselves (CJK ideographs, ASCII) are copied whole."""
     chars: list[str] = []
     index: list[int] = []
-    for i, ch in enumerate(text):
-        for out in unicodedata.normalize("NFKC", ch):
-            if not out.isspace():
-                chars.append(out)
-                index.append(i)
-    return "".join(chars).translate(QUOTES), index
+    last = 0
+    for run in STABLE.finditer(text):
+        start, end = run.span()
+        for i in range(last, start):
+            folded = fold(text[i])
+            chars.append(folded)
+            index += [i] * len(folded)
+        chars.append(run.group())
+        index += range(start, end)
+        last = end
+    for i in range(last, len(text)):
+        folded = fold(text[i])
+        chars.append(folded)
+        index += [i] * len(folded)
+    return "".join(chars), index
 
 
 WHITESPACE = re.compile(r"\s+")
@@ -59,9 +75,16 @@ class SourceIndex:
         return self.index[pos], self.index[pos + len(needle) - 1] + 1
 
 
+@functools.lru_cache(maxsize=32)
+def source_index(text: str) -> SourceIndex:
+    """The index of a text, kept for the few texts in use (a request's text is read by its checks and
+    by the placing of its items)."""
+    return SourceIndex(text)
+
+
 def locate(quote: str, text: str, after: int = 0) -> tuple[int, int] | None:
     """Raw [start, end) of `quote` in `text` at or after `after`; None if absent."""
-    return SourceIndex(text).locate(quote, after)
+    return source_index(text).locate(quote, after)
 
 
 class GroundedItem(BaseModel):

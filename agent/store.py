@@ -38,15 +38,26 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def arrow_table(rows: Sequence[dict[str, Any]]) -> Any:
-    """Rows as an Arrow table with a column for each key any row has (None for no rows). pyarrow is
-    imported here, so that commands that write nothing do not pay for it."""
+ARROW_TYPES = {"INTEGER": "int64", "BIGINT": "int64", "DOUBLE": "float64", "BOOLEAN": "bool_"}  # else text
+
+
+def arrow_table(rows: Sequence[dict[str, Any]], types: dict[str, str] | None = None) -> Any:
+    """Rows as an Arrow table with a column for each key any row has (None for no rows), typed by
+    `types` (column → DuckDB type; text for the others, which the insert casts). pyarrow is imported
+    here, so that commands that write nothing do not pay for it."""
     if not rows:
         return None
     import pyarrow
 
     names = list(dict.fromkeys(k for row in rows for k in row))
-    return pyarrow.table({name: pyarrow.array([row.get(name) for row in rows]) for name in names})
+    kinds = {n: getattr(pyarrow, ARROW_TYPES.get((types or {}).get(n, ""), "string"))() for n in names}
+    return pyarrow.table({n: pyarrow.array([row.get(n) for row in rows], type=kinds[n]) for n in names})
+
+
+def unregister(db: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Forget a registered table (a failed statement's own error is the one raised, not this)."""
+    with contextlib.suppress(duckdb.Error):
+        db.unregister(name)
 
 
 def distinct_runs(saves: Sequence[Save]) -> Iterator[list[Save]]:
@@ -119,6 +130,7 @@ class Store:
         if read_only and not Path(self.path).exists():
             raise FazhiError(f"No database at {self.path}: run `fazhi extract` first, or pass --db FILE")
         self.db = connect(self.path, read_only, external=external)
+        self.types: dict[str, dict[str, str]] | None = None
         if not read_only:
             self.migrate()
 
@@ -267,7 +279,8 @@ class Store:
         """Earlier results of the same backend, model and prompt version: a success replaces them all, a
         failure only earlier failures (a failed re-extraction never loses a stored result)."""
         keys = arrow_table([{"doc_id": r["doc_id"], "backend": r["backend"], "model": r["model"],
-                             "prompt_version": r["prompt_version"], "ok": r["status"] == "ok"} for r in records])
+                             "prompt_version": r["prompt_version"], "ok": r["status"] == "ok"} for r in records],
+                           {"ok": "BOOLEAN"})
         self.db.register("fazhi_keys", keys)
         try:
             old = [r[0] for r in self.db.execute(
@@ -275,11 +288,21 @@ class Store:
                 " AND e.backend = k.backend AND e.model IS NOT DISTINCT FROM k.model"
                 " AND e.prompt_version = k.prompt_version WHERE k.ok OR e.status <> 'ok'").fetchall()]
         finally:
-            self.db.unregister("fazhi_keys")
+            unregister(self.db, "fazhi_keys")
         if not old:
             return
         for table in ("extractions", *(task.name for task in self.genre.tasks)):
             self.db.execute(f"DELETE FROM {table} WHERE extraction_id IN (SELECT unnest(?::INTEGER[]))", [old])
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """The table's columns and their DuckDB types (read once per connection)."""
+        if self.types is None:
+            self.types = {}
+            for name, column, kind in self.db.execute(
+                    "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name ="
+                    " current_database() AND schema_name = 'main'").fetchall():
+                self.types.setdefault(name, {})[column] = kind
+        return self.types.get(table, {})
 
     def insert_row(self, table: str, row: dict[str, Any], returning: str | None = None) -> int:
         columns = ", ".join(f'"{k}"' for k in row)
@@ -291,13 +314,13 @@ class Store:
     def insert_rows(self, table: str, rows: list[dict[str, Any]], conflict: str = "") -> None:
         """Many rows in one statement, by column name (a key some rows lack is null in them; columns no
         row names take their defaults), through an Arrow table: no per-row parameters."""
-        data = arrow_table(rows)
+        data = arrow_table(rows, self.column_types(table))
         if data is not None:
             self.db.register("fazhi_rows", data)
             try:
                 self.db.execute(f"INSERT INTO {table} BY NAME SELECT * FROM fazhi_rows {conflict}")
             finally:
-                self.db.unregister("fazhi_rows")
+                unregister(self.db, "fazhi_rows")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         try:
