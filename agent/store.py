@@ -38,7 +38,8 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-ARROW_TYPES = {"INTEGER": "int64", "BIGINT": "int64", "DOUBLE": "float64", "BOOLEAN": "bool_"}  # else text
+ARROW_TYPES = {"INTEGER": ("int64",), "BIGINT": ("int64",), "DOUBLE": ("float64",), "BOOLEAN": ("bool_",),
+               "TIMESTAMP WITH TIME ZONE": ("timestamp", "us", "UTC")}  # else text
 
 
 def arrow_table(rows: Sequence[dict[str, Any]], types: dict[str, str] | None = None) -> Any:
@@ -50,8 +51,13 @@ def arrow_table(rows: Sequence[dict[str, Any]], types: dict[str, str] | None = N
     import pyarrow
 
     names = list(dict.fromkeys(k for row in rows for k in row))
-    kinds = {n: getattr(pyarrow, ARROW_TYPES.get((types or {}).get(n, ""), "string"))() for n in names}
+    kinds = {n: arrow_type(pyarrow, (types or {}).get(n, "")) for n in names}
     return pyarrow.table({n: pyarrow.array([row.get(n) for row in rows], type=kinds[n]) for n in names})
+
+
+def arrow_type(pyarrow: Any, duckdb_type: str) -> Any:
+    name, *args = ARROW_TYPES.get(duckdb_type, ("string",))
+    return getattr(pyarrow, name)(*args)
 
 
 def unregister(db: duckdb.DuckDBPyConnection, name: str) -> None:
