@@ -17,6 +17,7 @@ from agent.documents import Document, Rejected, read_documents
 from agent.errors import ConfigError, FazhiError
 from agent.genre import Genre
 from agent.llm import ModelClient
+from agent.pool import with_pool
 from agent.runs import Runner, RunSummary
 from agent.store import Store
 
@@ -95,6 +96,7 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
     concurrency = settings.concurrency if settings.from_command_line("concurrency") else backend.concurrency
     runner = Runner(settings.db, genre, backend, concurrency)
     summary, todo = runner.start(docs, settings.force)
+    backend = runner.backend = with_pool(backend, todo)  # the offline rules on every core
     summary.rejected = rejected
     on_start(len(todo))
     status = "interrupted"

@@ -51,12 +51,16 @@ def arrow_table(rows: Sequence[dict[str, Any]], types: dict[str, str] | None = N
     import pyarrow
 
     names = list(dict.fromkeys(k for row in rows for k in row))
-    kinds = {n: arrow_type(pyarrow, (types or {}).get(n, "")) for n in names}
-    return pyarrow.table({n: pyarrow.array([row.get(n) for row in rows], type=kinds[n]) for n in names})
+    columns = {n: [row.get(n) for row in rows] for n in names}
+    return pyarrow.table({n: pyarrow.array(values, type=arrow_type(pyarrow, (types or {}).get(n, ""), values))
+                          for n, values in columns.items()})
 
 
-def arrow_type(pyarrow: Any, duckdb_type: str) -> Any:
+def arrow_type(pyarrow: Any, duckdb_type: str, values: list[Any]) -> Any:
+    """The Arrow type for a column's values; None (pyarrow infers it) for text holding other values."""
     name, *args = ARROW_TYPES.get(duckdb_type, ("string",))
+    if name == "string" and not all(v is None or isinstance(v, str) for v in values):
+        return None
     return getattr(pyarrow, name)(*args)
 
 
