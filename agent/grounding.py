@@ -23,29 +23,28 @@ def fold(ch: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKC", ch) if not c.isspace()).translate(QUOTES)
 
 
-STABLE = re.compile(r"[\u4e00-\u9fff!#-&(-~\u3001\u3002]+")  # characters that fold to themselves
+UNSTABLE = re.compile(r"[^\u4e00-\u9fff!#-&(-~\u3001\u3002]")  # all but characters that fold to themselves
 
 
 def normalise_with_map(text: str) -> tuple[str, list[int]]:
     """The comparison form (each character's `fold`) and for each of its characters the raw index it
-    came from. Runs of characters known to fold to themselves (CJK ideographs, ASCII) are copied whole."""
-    chars: list[str] = []
+    came from. Only the characters that may change (not CJK ideographs, not ASCII) are looked at one by
+    one; the index is ranges between those that are removed or widened."""
+    folds = {ch: fold(ch) for ch in set(UNSTABLE.findall(text))}
+    changed = "".join(ch for ch, f in folds.items() if f != ch)
+    flat = re.sub(f"[{re.escape(changed)}]", lambda m: folds[m.group()], text) if changed else text
+    odd = "".join(ch for ch, f in folds.items() if len(f) != 1)  # removed (whitespace) or widened (… → ...)
+    if not odd:
+        return flat, list(range(len(text)))
     index: list[int] = []
     last = 0
-    for run in STABLE.finditer(text):
-        start, end = run.span()
-        for i in range(last, start):
-            folded = fold(text[i])
-            chars.append(folded)
-            index += [i] * len(folded)
-        chars.append(run.group())
-        index += range(start, end)
-        last = end
-    for i in range(last, len(text)):
-        folded = fold(text[i])
-        chars.append(folded)
-        index += [i] * len(folded)
-    return "".join(chars), index
+    for found in re.finditer(f"[{re.escape(odd)}]", text):
+        at = found.start()
+        index += range(last, at)
+        index += [at] * len(folds[text[at]])
+        last = at + 1
+    index += range(last, len(text))
+    return flat, index
 
 
 WHITESPACE = re.compile(r"\s+")
