@@ -137,3 +137,14 @@ def per_character(text: str) -> tuple[str, list[int]]:
 ])
 def test_the_normalisation_map_is_the_per_character_definition(text: str) -> None:
     assert normalise_with_map(text) == per_character(text)
+
+
+def test_reports_count_each_reports_items(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    api.extract([SAMPLES], api.Options(backend="offline", db=str(db)))
+    counted = rows(db, "SELECT doc_id, n_metrics, n_issues FROM reports ORDER BY 1")
+    assert counted == rows(db, "SELECT e.doc_id, (SELECT count(*) FROM metrics x WHERE x.extraction_id = e.extraction_id),"
+                               " (SELECT count(*) FROM issues x WHERE x.extraction_id = e.extraction_id)"
+                               " FROM latest_extractions e ORDER BY 1")
+    assert len(counted) == 5 and all(n > 0 for _, n, _ in counted)
+    assert rows(db, "SELECT count(*) FROM latest_metrics") == rows(db, "SELECT sum(n_metrics) FROM reports")
