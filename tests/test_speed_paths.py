@@ -143,7 +143,8 @@ def test_reports_count_each_reports_items(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
     api.extract([SAMPLES], api.Options(backend="offline", db=str(db)))
     counted = rows(db, "SELECT doc_id, n_metrics, n_issues FROM reports ORDER BY 1")
-    assert counted == rows(db, "SELECT e.doc_id, (SELECT count(*) FROM metrics x WHERE x.extraction_id = e.extraction_id),"
+    assert counted == rows(db, "SELECT e.doc_id,"
+                               " (SELECT count(*) FROM metrics x WHERE x.extraction_id = e.extraction_id),"
                                " (SELECT count(*) FROM issues x WHERE x.extraction_id = e.extraction_id)"
                                " FROM latest_extractions e ORDER BY 1")
     assert len(counted) == 5 and all(n > 0 for _, n, _ in counted)
