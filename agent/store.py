@@ -198,6 +198,15 @@ class Store:
             self.rollback()
             raise
 
+    @contextmanager
+    def refused_writes(self) -> Iterator[None]:
+        """A single statement's write that the disk refuses is a one-line error too."""
+        try:
+            yield
+        except (duckdb.IOException, duckdb.TransactionException) as exc:
+            raise FazhiError(f"Cannot write the database {self.path}: {one_line(exc)} (is the disk full or "
+                             "read-only?)") from exc
+
     def rollback(self) -> None:
         with contextlib.suppress(duckdb.Error):
             self.db.execute("ROLLBACK")
@@ -229,22 +238,25 @@ class Store:
                                " 'waiting'))", [socket.gethostname()]).fetchall()
         dead = [run_id for run_id, pid in rows if pid is None or not alive(pid)]
         if dead:
-            self.db.execute("UPDATE runs SET status = 'interrupted', finished_at = current_timestamp"
-                            " WHERE run_id IN (SELECT unnest(?::INTEGER[]))", [dead])
+            with self.refused_writes():
+                self.db.execute("UPDATE runs SET status = 'interrupted', finished_at = current_timestamp"
+                                " WHERE run_id IN (SELECT unnest(?::INTEGER[]))", [dead])
         return len(dead)
 
     def start_run(self, **values: Any) -> int:
         values = values | {"pid": os.getpid(), "host": socket.gethostname()}
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        row = self.db.execute(f"INSERT INTO runs ({columns}) VALUES ({marks}) RETURNING run_id",
-                              list(values.values())).fetchone()
+        with self.refused_writes():
+            row = self.db.execute(f"INSERT INTO runs ({columns}) VALUES ({marks}) RETURNING run_id",
+                                  list(values.values())).fetchone()
         return int(row[0])
 
     def finish_run(self, run_id: int, **values: Any) -> None:
         sets = ", ".join(f"{k} = ?" for k in values)
-        self.db.execute(f"UPDATE runs SET {sets}, finished_at = current_timestamp WHERE run_id = ?",
-                        [*values.values(), run_id])
+        with self.refused_writes():
+            self.db.execute(f"UPDATE runs SET {sets}, finished_at = current_timestamp WHERE run_id = ?",
+                            [*values.values(), run_id])
 
     def done_documents(self, backend: str, model: str | None, prompt_version: str) -> set[str]:
         rows = self.db.execute(
