@@ -123,6 +123,9 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
     concurrency = settings.concurrency if settings.from_command_line("concurrency") else backend.concurrency
     runner = Runner(settings.db, genre, backend, concurrency)
     summary, todo = runner.start(docs, settings.force)
+    from agent.pool import with_pool  # multiprocessing only for a run that extracts
+
+    backend = runner.backend = with_pool(backend, todo)  # the offline rules on every core
     summary.rejected = rejected
     on_start(len(todo))
     status = "interrupted"

@@ -21,7 +21,7 @@ from agent.chunking import Chunk, chunk, estimate_tokens, split_chunk
 from agent.documents import Document
 from agent.errors import ExtractionError, FazhiError
 from agent.genre import Genre, Layout, Part, Task
-from agent.grounding import SourceIndex, normalise
+from agent.grounding import SourceIndex, normalise, source_index
 from agent.llm import Answer, ModelClient, Truncated
 
 USER_TEMPLATE = "<document>\n{text}\n</document>"
@@ -357,7 +357,7 @@ def place(answer: BaseModel, piece: Piece, layout: Layout, stored: str) -> list[
     """The answer's items, found in the text sent, with `start`/`end` offsets into the stored text and
     their evidence cut from it. An item repeating an earlier one's quote and numbers (the same clause
     twice in the text) is placed at the quote's next occurrence."""
-    index = SourceIndex(piece.text(layout))
+    index = source_index(piece.text(layout))
     placed, seen = [], Counter[tuple[Any, ...]]()
     for item in getattr(answer, "items", []):
         key = (normalise(item.evidence), *sorted((k, v) for k, v in item if isinstance(v, int | float)))

@@ -45,7 +45,7 @@ class AnswerCache:
         """The entry, or None: absent, unreadable, or not an object (then with a warning)."""
         path = self.path(key)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -68,10 +68,11 @@ class AnswerCache:
         target = self.path(key)
         tmp: str | None = None
         try:
+            data = json.dumps(value, ensure_ascii=False).encode("utf-8")
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(value, handle, ensure_ascii=False)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
             os.replace(tmp, target)
         except OSError as exc:
             if tmp is not None:

@@ -72,12 +72,25 @@ def json_object(text: str) -> dict[str, Any]:
         raise Unreadable(f"the answer is {len(text):,} characters, more than any JSON answer may be "
                          f"({MAX_ANSWER_CHARS:,}): a runaway model? lower max_tokens")
     try:
-        data = json.loads(extract_json_from_codeblock(text))
+        data = plain_json(text)
+        if data is None:
+            data = json.loads(extract_json_from_codeblock(text))
     except ValueError as exc:
         raise Unreadable(f"no JSON object in the answer: {text[:120]!r}") from exc
     if not isinstance(data, dict):
         raise Unreadable("the answer's JSON is not an object")
     return data
+
+
+def plain_json(text: str) -> Any:
+    """The answer when it is nothing but one JSON object (most are), without searching it; else None."""
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return None
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        return None
 
 
 def answer_data(completion: Any) -> dict[str, Any]:

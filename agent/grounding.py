@@ -6,6 +6,7 @@ the stored text. Answer models subclass `GroundedAnswer`; their items subclass `
 """
 
 import bisect
+import functools
 import re
 import unicodedata
 from typing import Any, ClassVar
@@ -16,20 +17,34 @@ QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "〝": '
                         "『": '"', "』": '"', "‘": "'", "’": "'", "‚": "'", "‛": "'"})
 
 
+@functools.cache
+def fold(ch: str) -> str:
+    """One character's comparison form: NFKC, whitespace removed, quote marks folded."""
+    return "".join(c for c in unicodedata.normalize("NFKC", ch) if not c.isspace()).translate(QUOTES)
+
+
+UNSTABLE = re.compile(r"[^\u4e00-\u9fff!#-&(-~\u3001\u3002]")  # all but characters that fold to themselves
+
+
 def normalise_with_map(text: str) -> tuple[str, list[int]]:
-    """The comparison form (NFKC, whitespace removed, quote marks folded) and for each of its
-    characters the raw index it came from."""
-    if unicodedata.is_normalized("NFKC", text):
-        index = [i for i, ch in enumerate(text) if not ch.isspace()]
-        return "".join([text[i] for i in index]).translate(QUOTES), index
-    chars: list[str] = []
+    """The comparison form (each character's `fold`) and for each of its characters the raw index it
+    came from. Only the characters that may change (not CJK ideographs, not ASCII) are looked at one by
+    one; the index is ranges between those that are removed or widened."""
+    folds = {ch: fold(ch) for ch in set(UNSTABLE.findall(text))}
+    changed = "".join(ch for ch, f in folds.items() if f != ch)
+    flat = re.sub(f"[{re.escape(changed)}]", lambda m: folds[m.group()], text) if changed else text
+    odd = "".join(ch for ch, f in folds.items() if len(f) != 1)  # removed (whitespace) or widened (… → ...)
+    if not odd:
+        return flat, list(range(len(text)))
     index: list[int] = []
-    for i, ch in enumerate(text):
-        for out in unicodedata.normalize("NFKC", ch):
-            if not out.isspace():
-                chars.append(out)
-                index.append(i)
-    return "".join(chars).translate(QUOTES), index
+    last = 0
+    for found in re.finditer(f"[{re.escape(odd)}]", text):
+        at = found.start()
+        index += range(last, at)
+        index += [at] * len(folds[text[at]])
+        last = at + 1
+    index += range(last, len(text))
+    return flat, index
 
 
 WHITESPACE = re.compile(r"\s+")
@@ -59,9 +74,16 @@ class SourceIndex:
         return self.index[pos], self.index[pos + len(needle) - 1] + 1
 
 
+@functools.lru_cache(maxsize=32)
+def source_index(text: str) -> SourceIndex:
+    """The index of a text, kept for the few texts in use (a request's text is read by its checks and
+    by the placing of its items)."""
+    return SourceIndex(text)
+
+
 def locate(quote: str, text: str, after: int = 0) -> tuple[int, int] | None:
     """Raw [start, end) of `quote` in `text` at or after `after`; None if absent."""
-    return SourceIndex(text).locate(quote, after)
+    return source_index(text).locate(quote, after)
 
 
 class GroundedItem(BaseModel):

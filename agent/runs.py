@@ -15,7 +15,7 @@ from agent.genre import Genre
 from agent.store import Store
 
 FLUSH_SECONDS = 1.0
-FLUSH_SIZE = 200
+FLUSH_SIZE = 500
 
 
 @dataclass

@@ -7,6 +7,7 @@ each batch), so queries can run meanwhile; a read-only store cannot reach outsid
 """
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -30,8 +31,57 @@ CALL_COLUMNS = ("run_id", "doc_id", "task", "chunk", "model", "base_url", "statu
                 "tokens_in", "tokens_out", "tokens_cached", "cache_hit", "cache_key", "created_at")
 
 
+Save = tuple[dict[str, Any], dict[str, Any] | None, Sequence[CallRecord]]  # an outcome: record, result, calls
+
+
 def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+ARROW_TYPES = {"INTEGER": ("int64",), "BIGINT": ("int64",), "DOUBLE": ("float64",), "BOOLEAN": ("bool_",),
+               "TIMESTAMP WITH TIME ZONE": ("timestamp", "us", "UTC")}  # else text
+
+
+def arrow_table(rows: Sequence[dict[str, Any]], types: dict[str, str] | None = None) -> Any:
+    """Rows as an Arrow table with a column for each key any row has (None for no rows), typed by
+    `types` (column → DuckDB type; text for the others, which the insert casts). pyarrow is imported
+    here, so that commands that write nothing do not pay for it."""
+    if not rows:
+        return None
+    import pyarrow
+
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    columns = {n: [row.get(n) for row in rows] for n in names}
+    return pyarrow.table({n: pyarrow.array(values, type=arrow_type(pyarrow, (types or {}).get(n, ""), values))
+                          for n, values in columns.items()})
+
+
+def arrow_type(pyarrow: Any, duckdb_type: str, values: list[Any]) -> Any:
+    """The Arrow type for a column's values; None (pyarrow infers it) for text holding other values."""
+    name, *args = ARROW_TYPES.get(duckdb_type, ("string",))
+    if name == "string" and not all(v is None or isinstance(v, str) for v in values):
+        return None
+    return getattr(pyarrow, name)(*args)
+
+
+def unregister(db: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Forget a registered table (a failed statement's own error is the one raised, not this)."""
+    with contextlib.suppress(duckdb.Error):
+        db.unregister(name)
+
+
+def distinct_runs(saves: Sequence[Save]) -> Iterator[list[Save]]:
+    """The saves in order, cut where a document comes again (its later outcome replaces the earlier)."""
+    group: list[Save] = []
+    seen: set[str] = set()
+    for save in saves:
+        if save[0]["doc_id"] in seen:
+            yield group
+            group, seen = [], set()
+        group.append(save)
+        seen.add(save[0]["doc_id"])
+    if group:
+        yield group
 
 
 LOCK_WAIT_S = {True: 3.0, False: 30.0}  # how long a reader, a writer waits for another process's write
@@ -77,6 +127,12 @@ def alive(pid: int) -> bool:
 
 
 def migration_files(folder: Path) -> list[tuple[int, Path]]:
+    """The folder's numbered migrations in order (listed again only when the folder changes)."""
+    return listed_migrations(folder, folder.stat().st_mtime_ns)
+
+
+@functools.cache
+def listed_migrations(folder: Path, _mtime_ns: int) -> list[tuple[int, Path]]:
     found = [(int(m.group(1)), p) for p in folder.glob("*.sql") if (m := MIGRATION_FILE.match(p.name))]
     return sorted(found)
 
@@ -91,6 +147,7 @@ class Store:
         if read_only and not Path(self.path).exists():
             raise FazhiError(f"No database at {self.path}: run `fazhi extract` first, or pass --db FILE")
         self.db = connect(self.path, read_only, external=external)
+        self.types: dict[str, dict[str, str]] | None = None
         if migrate and not read_only:
             self.migrate()
 
@@ -104,9 +161,20 @@ class Store:
         self.close()
 
     def migrate(self) -> None:
-        """Apply every migration not yet applied, engine first, then the genre's, each in a transaction."""
-        for namespace, folder in (("engine", ENGINE_MIGRATIONS), (self.genre.name, self.genre.migrations_dir)):
+        """Apply every migration not yet applied, engine first, then the genre's, each in a transaction
+        (one query when none is missing, as for every batch a long run writes)."""
+        sets = (("engine", ENGINE_MIGRATIONS), (self.genre.name, self.genre.migrations_dir))
+        if self.applied_all(sets):
+            return
+        for namespace, folder in sets:
             self.migrate_set(namespace, folder)
+
+    def applied_all(self, sets: Sequence[tuple[str, Path]]) -> bool:
+        try:
+            applied = set(self.db.execute("SELECT namespace, version FROM schema_migrations").fetchall())
+        except duckdb.CatalogException:
+            return False
+        return all((namespace, v) in applied for namespace, folder in sets for v, _ in migration_files(folder))
 
     def migrate_set(self, namespace: str, folder: Path) -> None:
         """Apply a client's numbered migrations (`NNN_name.sql` in `folder`) not yet applied in its own
@@ -136,6 +204,15 @@ class Store:
         except BaseException:
             self.rollback()
             raise
+
+    @contextmanager
+    def refused_writes(self) -> Iterator[None]:
+        """A single statement's write that the disk refuses is a one-line error too."""
+        try:
+            yield
+        except (duckdb.IOException, duckdb.TransactionException) as exc:
+            raise FazhiError(f"Cannot write the database {self.path}: {one_line(exc)} (is the disk full or "
+                             "read-only?)") from exc
 
     def rollback(self) -> None:
         with contextlib.suppress(duckdb.Error):
@@ -168,22 +245,25 @@ class Store:
                                " 'waiting'))", [socket.gethostname()]).fetchall()
         dead = [run_id for run_id, pid in rows if pid is None or not alive(pid)]
         if dead:
-            self.db.execute("UPDATE runs SET status = 'interrupted', finished_at = current_timestamp"
-                            " WHERE run_id IN (SELECT unnest(?::INTEGER[]))", [dead])
+            with self.refused_writes():
+                self.db.execute("UPDATE runs SET status = 'interrupted', finished_at = current_timestamp"
+                                " WHERE run_id IN (SELECT unnest(?::INTEGER[]))", [dead])
         return len(dead)
 
     def start_run(self, **values: Any) -> int:
         values = values | {"pid": os.getpid(), "host": socket.gethostname()}
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        row = self.db.execute(f"INSERT INTO runs ({columns}) VALUES ({marks}) RETURNING run_id",
-                              list(values.values())).fetchone()
+        with self.refused_writes():
+            row = self.db.execute(f"INSERT INTO runs ({columns}) VALUES ({marks}) RETURNING run_id",
+                                  list(values.values())).fetchone()
         return int(row[0])
 
     def finish_run(self, run_id: int, **values: Any) -> None:
         sets = ", ".join(f"{k} = ?" for k in values)
-        self.db.execute(f"UPDATE runs SET {sets}, finished_at = current_timestamp WHERE run_id = ?",
-                        [*values.values(), run_id])
+        with self.refused_writes():
+            self.db.execute(f"UPDATE runs SET {sets}, finished_at = current_timestamp WHERE run_id = ?",
+                            [*values.values(), run_id])
 
     def done_documents(self, backend: str, model: str | None, prompt_version: str) -> set[str]:
         rows = self.db.execute(
@@ -196,36 +276,62 @@ class Store:
     ) -> int:
         """Store one document's outcome, its items and its calls in one transaction."""
         with self.transaction():
-            return self.insert_extraction(record, result, calls)
+            return self.insert_extractions([(record, result, calls)])[0]
 
-    def save_extractions(self, saves: Sequence[tuple[dict[str, Any], dict[str, Any] | None, Sequence[CallRecord]]]
-                         ) -> None:
+    def save_extractions(self, saves: Sequence[Save]) -> None:
         """Store many documents' outcomes in one transaction."""
         with self.transaction():
-            for record, result, calls in saves:
-                self.insert_extraction(record, result, calls)
+            for group in distinct_runs(saves):
+                self.insert_extractions(group)
 
-    def insert_extraction(self, record: dict[str, Any], result: dict[str, Any] | None,
-                          calls: Sequence[CallRecord]) -> int:
-        self._drop_previous(record)
-        extraction_id = self.insert_row("extractions", record, returning="extraction_id")
-        if result is not None:
-            self._insert_result(extraction_id, record["doc_id"], result)
-        self._insert_calls(record["run_id"], calls)
-        return extraction_id
+    def insert_extractions(self, saves: Sequence[Save]) -> list[int]:
+        """Documents' outcomes (each document once), replacing earlier results: one statement per table."""
+        records = [record for record, _, _ in saves]
+        self._drop_previous(records)
+        ids = [r[0] for r in self.db.execute("SELECT nextval('extraction_seq') FROM range(?)", [len(saves)]).fetchall()]
+        self.insert_rows("extractions", [{"extraction_id": i} | r for i, r in zip(ids, records)])
+        for task in self.genre.tasks:
+            rows: list[dict[str, Any]] = []
+            for extraction_id, (record, result, _) in zip(ids, saves):
+                value = (result or {}).get(task.name)
+                keys = {"extraction_id": extraction_id, "doc_id": record["doc_id"]}
+                if isinstance(value, dict):
+                    rows.append(keys | value)
+                elif result is not None:
+                    rows += [keys | {"idx": i} | item for i, item in enumerate(value or [])]
+            self.insert_rows(task.name, rows)
+        self.insert_rows("llm_calls", [{"run_id": record["run_id"], **{k: getattr(c, k) for k in CALL_COLUMNS[1:]}}
+                                       for record, _, calls in saves for c in calls])
+        return ids
 
-    def _drop_previous(self, record: dict[str, Any]) -> None:
+    def _drop_previous(self, records: Sequence[dict[str, Any]]) -> None:
         """Earlier results of the same backend, model and prompt version: a success replaces them all, a
         failure only earlier failures (a failed re-extraction never loses a stored result)."""
-        only_failed = "" if record["status"] == "ok" else " AND status <> 'ok'"
-        old = [r[0] for r in self.db.execute(
-            "SELECT extraction_id FROM extractions WHERE doc_id = ? AND backend = ?"
-            " AND model IS NOT DISTINCT FROM ? AND prompt_version = ?" + only_failed,
-            [record["doc_id"], record["backend"], record["model"], record["prompt_version"]]).fetchall()]
+        keys = arrow_table([{"doc_id": r["doc_id"], "backend": r["backend"], "model": r["model"],
+                             "prompt_version": r["prompt_version"], "ok": r["status"] == "ok"} for r in records],
+                           {"ok": "BOOLEAN"})
+        self.db.register("fazhi_keys", keys)
+        try:
+            old = [r[0] for r in self.db.execute(
+                "SELECT e.extraction_id FROM extractions e JOIN fazhi_keys k ON e.doc_id = k.doc_id"
+                " AND e.backend = k.backend AND e.model IS NOT DISTINCT FROM k.model"
+                " AND e.prompt_version = k.prompt_version WHERE k.ok OR e.status <> 'ok'").fetchall()]
+        finally:
+            unregister(self.db, "fazhi_keys")
         if not old:
             return
         for table in ("extractions", *(task.name for task in self.genre.tasks)):
             self.db.execute(f"DELETE FROM {table} WHERE extraction_id IN (SELECT unnest(?::INTEGER[]))", [old])
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """The table's columns and their DuckDB types (read once per connection)."""
+        if self.types is None:
+            self.types = {}
+            for name, column, kind in self.db.execute(
+                    "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name ="
+                    " current_database() AND schema_name = 'main'").fetchall():
+                self.types.setdefault(name, {})[column] = kind
+        return self.types.get(table, {})
 
     def insert_row(self, table: str, row: dict[str, Any], returning: str | None = None) -> int:
         columns = ", ".join(f'"{k}"' for k in row)
@@ -235,29 +341,15 @@ class Store:
         return int(fetched[0]) if returning and fetched else 0
 
     def insert_rows(self, table: str, rows: list[dict[str, Any]], conflict: str = "") -> None:
-        """Many rows with the same keys, a few hundred to a statement."""
-        if not rows:
-            return
-        columns = ", ".join(f'"{k}"' for k in rows[0])
-        row_marks = "(" + ", ".join("?" for _ in rows[0]) + ")"
-        for start in range(0, len(rows), 500):
-            batch = rows[start : start + 500]
-            values = ", ".join(row_marks for _ in batch)
-            self.db.execute(f"INSERT INTO {table} ({columns}) VALUES {values} {conflict}",
-                            [v for r in batch for v in r.values()])
-
-    def _insert_result(self, extraction_id: int, doc_id: str, result: dict[str, Any]) -> None:
-        keys = {"extraction_id": extraction_id, "doc_id": doc_id}
-        for task in self.genre.tasks:
-            value = result.get(task.name)
-            if isinstance(value, dict):
-                self.insert_row(task.name, keys | value)
-            else:
-                self.insert_rows(task.name, [keys | {"idx": i} | item for i, item in enumerate(value or [])])
-
-    def _insert_calls(self, run_id: int, calls: Sequence[CallRecord]) -> None:
-        self.insert_rows("llm_calls", [{"run_id": run_id, **{k: getattr(c, k) for k in CALL_COLUMNS[1:]}}
-                                       for c in calls])
+        """Many rows in one statement, by column name (a key some rows lack is null in them; columns no
+        row names take their defaults), through an Arrow table: no per-row parameters."""
+        data = arrow_table(rows, self.column_types(table))
+        if data is not None:
+            self.db.register("fazhi_rows", data)
+            try:
+                self.db.execute(f"INSERT INTO {table} BY NAME SELECT * FROM fazhi_rows {conflict}")
+            finally:
+                unregister(self.db, "fazhi_rows")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         try:
