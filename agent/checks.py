@@ -50,7 +50,7 @@ def request_model(parts: Parts) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for name, model in parts.items():
         if issubclass(model, GroundedAnswer):
-            fields[name] = (list[model.item_model()], Field(default_factory=list))  # type: ignore[name-defined]
+            fields[name] = (list[model.item_model()], Field(default_factory=list))  # type: ignore[misc]
         else:
             fields[name] = (model | None, None)
     return create_model("Answer", **fields)

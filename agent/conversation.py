@@ -120,6 +120,7 @@ class Conversation:
         if self.checked is None:
             if self.attempts > self.reasks:
                 why = self.unreadable
+                assert why is not None  # no answer was checked, so the last one was unreadable
                 raise ExtractionError(f"answer still unreadable after {self.attempts} attempts: {why} ({why.advice})")
             return self.first_messages(), self.parts
         rejected = rejected_parts(self.checked)

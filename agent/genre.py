@@ -67,7 +67,7 @@ class Genre:
     migrations_dir: Path
     offline_sources: tuple[Path, ...] = ()
     prompt_vars: dict[str, str] = field(default_factory=dict)
-    crosscheck: Callable[[BaseModel, BaseModel], dict[str, Any]] | None = None
+    crosscheck: Callable[[Any, Any], dict[str, Any]] | None = None  # (model's result, rules' result)
     frame: tuple[str, ...] = ()  # part kinds around the body (page header and footer): not the document's own words
 
     def prompt_text(self, task: Task | None) -> str:

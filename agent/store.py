@@ -257,6 +257,7 @@ class Store:
         with self.refused_writes():
             row = self.db.execute(f"INSERT INTO runs ({columns}) VALUES ({marks}) RETURNING run_id",
                                   list(values.values())).fetchone()
+        assert row is not None  # RETURNING gives the row inserted
         return int(row[0])
 
     def finish_run(self, run_id: int, **values: Any) -> None:

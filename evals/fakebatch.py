@@ -19,10 +19,10 @@ Answer = Callable[[dict[str, Any]], tuple[int, Any]]  # a request body → (HTTP
 def multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
     """A multipart/form-data body's fields: name → (file name, bytes)."""
     message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
-    fields = {}
+    fields: dict[str, tuple[str | None, bytes]] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        fields[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
+        fields[str(name)] = (part.get_filename(), bytes(part.get_payload(decode=True) or b""))
     return fields
 
 

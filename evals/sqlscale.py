@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +86,7 @@ def build(db: Path, reports: int, metrics: int, issues: int) -> None:
         sql("CHECKPOINT")
 
 
-def pick(values: list[str | None], index: str) -> str:
+def pick(values: Sequence[str | None], index: str) -> str:
     """SQL choosing values[index % len] (NULL for None)."""
     listed = ", ".join("NULL" if v is None else f"'{v}'" for v in values)
     return f"([{listed}])[1 + ({index}) % {len(values)}]"

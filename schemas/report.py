@@ -129,6 +129,6 @@ class ReportExtraction(BaseModel):
     """One report's extraction, in the shape of the fixture contract."""
 
     fixture_id: str | None = None
-    meta: ReportMeta = Field(default_factory=ReportMeta)
+    meta: ReportMeta = Field(default_factory=lambda: ReportMeta())
     metrics: list[Metric] = Field(default_factory=list)
     issues: list[Issue] = Field(default_factory=list)

@@ -96,7 +96,7 @@ def page(review: Review, handler: Handler) -> Callable[[Request], Awaitable[Resp
     cookie."""
 
     async def endpoint(request: Request) -> Response:
-        token = request.cookies.get(COOKIE)
+        token = request.cookies.get(COOKIE) or ""
         fresh = token not in review.tokens
         if fresh:
             token = secrets.token_urlsafe(32)

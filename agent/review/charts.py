@@ -106,7 +106,7 @@ def grouped_bars(title: str, groups: list[str], series: list[str], values: dict[
     width = int(left + sum(spans) + 40 + 200)
     axis = Axis.fit(list(values.values()), 270, 40)
     body = [text(10, 20, title, 14, extra=' font-weight="600"'), *grid(axis, left, width - 220)]
-    x0 = left + 15
+    x0: float = left + 15
     for group, present, span in zip(groups, slots, spans):
         body.append(text(x0 + (span - 30) / 2, 290, short(group), 12, "middle"))
         for k, name in enumerate(present):

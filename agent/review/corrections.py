@@ -288,7 +288,7 @@ def trimmed_span(text: str, start: int | None, end: int | None) -> tuple[int, in
 
 
 def insert(store: Store, state: ReviewState, row: Row, reviewer: str | None) -> int:
-    correction_id = int(store.db.execute("SELECT nextval('correction_seq')").fetchone()[0])
+    (correction_id,) = store.db.execute("SELECT nextval('correction_seq')").fetchone() or (0,)
     if row.action == "add":
         row.item_hash = item_hash({"added": row.new, "correction": correction_id})
     store.insert_row("corrections", {

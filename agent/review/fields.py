@@ -150,7 +150,7 @@ def coerce(task: TaskSpec, values: dict[str, Any]) -> dict[str, Any]:
         if value == "" and spec.nullable:
             out[name] = None
             continue
-        adapter = TypeAdapter(task.model.model_fields[name].annotation)
+        adapter: TypeAdapter[Any] = TypeAdapter(task.model.model_fields[name].annotation or Any)
         try:
             out[name] = adapter.dump_python(adapter.validate_python(value), mode="json")
         except ValidationError as exc:

@@ -199,14 +199,14 @@ def item_view(task: TaskSpec, entry: Entry, index: SourceIndex) -> ItemView:
 
 def segments(text: str, views: dict[str, list[ItemView]]) -> list[Segment]:
     """The text cut at every item boundary; each piece lists the items over it."""
-    placed = [v for vs in views.values() for v in vs if v.start is not None and v.end is not None]
-    cuts = sorted({0, len(text), *(v.start for v in placed), *(v.end for v in placed)})
+    placed = [(v, v.start, v.end) for vs in views.values() for v in vs if v.start is not None and v.end is not None]
+    cuts = sorted({0, len(text), *(s for _, s, _ in placed), *(e for _, _, e in placed)})
     out = []
     for a, b in pairwise(cuts):
         if a >= b or b > len(text):
             continue
-        over = [Mark(v.task.name, v.entry.key, v.task.colour, v.entry.rejected) for v in placed
-                if v.start <= a and b <= v.end]
+        over = [Mark(v.task.name, v.entry.key, v.task.colour, v.entry.rejected) for v, start, end in placed
+                if start <= a and b <= end]
         out.append(Segment(a, text[a:b], over))
     return out
 
@@ -254,7 +254,9 @@ def key_field(store: Store, task: TaskSpec) -> str | None:
 def group_field(store: Store, schema: ReviewSchema, kinds: tuple[str, ...]) -> str | None:
     """The first flat field of these kinds whose values are short labels (not titles or sentences)."""
     flat = schema.flat
-    for spec in flat.of_kind(*kinds) if flat else []:
+    if flat is None:
+        return None
+    for spec in flat.of_kind(*kinds):
         _, rows = store.query(f'SELECT max(length(CAST("{spec.name}" AS VARCHAR))) FROM reviewed_{flat.name}')
         if rows[0][0] is not None and rows[0][0] <= SHORT:
             return spec.name

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from agent.genre import Layout, Part
 from schemas.enums import DocType
-from schemas.report import Metric, ReportExtraction, ReportMeta
+from schemas.report import Issue, Metric, ReportExtraction, ReportMeta
 from schemas.rules.context import describer
 from schemas.rules.issues import extract_issues
 from schemas.rules.meta import extract_meta
@@ -161,9 +161,9 @@ def run_rules(raw: str, trace: list[Candidate] | None = None) -> Run:
     reading = safe_read(raw)
     text = reading.text
     parts = safe_segment(text)
-    meta = guarded(extract_meta, text, parts, ReportMeta)
-    metrics = guarded(windowed_metrics, text, parts, list, meta.report_year or 0, trace)
-    issues = guarded(extract_issues, text, parts, list)
+    meta = guarded(extract_meta, text, parts, lambda: ReportMeta())
+    metrics: list[Metric] = guarded(windowed_metrics, text, parts, list, meta.report_year or 0, trace)
+    issues: list[Issue] = guarded(extract_issues, text, parts, list)
     result = ReportExtraction(meta=meta, metrics=[stored(m, reading) for m in own_figures(metrics, parts, meta)],
                               issues=[stored(i, reading) for i in issues])
     return Run(result, reading, parts)

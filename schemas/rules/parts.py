@@ -108,12 +108,19 @@ def numbered_headings(lines: list[Line]) -> list[tuple[Line, str]]:
     return []
 
 
+def heading_numeral(line: Line) -> str:
+    """The Chinese numeral of a line that `HEAD_RE` found to be a heading."""
+    match = HEAD_RE.match(line.text)
+    assert match is not None
+    return match["cn"]
+
+
 def in_sequence(found: list[tuple[Line, str]]) -> list[tuple[Line, str]]:
     """Keep the headings numbered 一、二、三… in order (from 一 when present), dropping the others."""
-    values = [numeral_value(HEAD_RE.match(line.text)["cn"]) for line, _ in found]
+    values = [numeral_value(heading_numeral(line)) for line, _ in found]
     kept, expected = [], 1 if 1 in values else values[0]
     for line, title in found:
-        numeral = HEAD_RE.match(line.text)["cn"]
+        numeral = heading_numeral(line)
         if numeral_value(numeral) == expected:
             kept.append((line, title))
             expected += 1
