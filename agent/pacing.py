@@ -22,6 +22,7 @@ BURST_SHARE = 0.005  # a bucket holds at most this share of its minute (and at l
 START_RATIO = 0.7  # tokens per CJK character before the first answer says better
 OTHER_WEIGHT = 0.35  # a non-CJK character counts as this share of a CJK one (about 0.25 tokens)
 DEFAULT_PAUSE = 1.0  # seconds a 429 without any header pauses the run
+EPSILON = 1e-6  # seconds: a wait shorter than this is none (the clock cannot count it)
 WIDE = 0x2E80
 DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -179,7 +180,7 @@ class Pacer:
             while self.in_flight >= int(self.limit):
                 self.freed.clear()
                 await self.freed.wait()
-            while (wait := self.wait(tokens)) > 0:
+            while (wait := self.wait(tokens)) > EPSILON:
                 if self.clock() + wait > self.deadline_at:
                     raise PastDeadline(f"the rate limit would hold requests past the run deadline "
                                        f"({self.deadline:g}s)")

@@ -232,7 +232,8 @@ class Limits:
     latency: float = 0.0
     retry_after_ms: bool = True  # OpenAI's precise header
     retry_after: bool = True  # the standard header, whole seconds
-    window: float = 60.0
+    ratelimit_headers: bool = True  # x-ratelimit-limit/remaining/reset-requests/tokens on every answer
+    window: float = 60.0  # seconds (tests shorten it; the headers still give limits per minute)
     clock: Callable[[], float] = time.monotonic
     sent: deque[tuple[float, int]] = field(default_factory=deque)  # (when, tokens) of admitted requests
     tokens: int = 0  # in the window
@@ -271,11 +272,13 @@ class Limits:
         return self.window  # more than the whole window holds: wait it out
 
     def headers(self, now: float) -> dict[str, str]:
+        if not self.ratelimit_headers:
+            return {}
         oldest = self.sent[0][0] + self.window - now if self.sent else 0.0
         out = {}
         for kind, limit, used in (("requests", self.rpm, len(self.sent)), ("tokens", self.tpm, self.tokens)):
-            if limit:
-                out |= {f"x-ratelimit-limit-{kind}": str(limit),
+            if limit:  # the limit as per minute (a window shorter than a minute is time compressed)
+                out |= {f"x-ratelimit-limit-{kind}": str(round(limit * 60 / self.window)),
                         f"x-ratelimit-remaining-{kind}": str(max(limit - used, 0)),
                         f"x-ratelimit-reset-{kind}": f"{max(oldest, 0.0):.3f}s"}
         return out
@@ -347,12 +350,13 @@ class FakeLLM:
                     return reply
         answer = self.brain(request)
         reply = answer if isinstance(answer, Reply) else Reply(body=answer)
-        if self.limits and log is None:
+        if log is None:
             with self.lock:
-                reply.headers = self.limits.headers(self.limits.clock()) | reply.headers
-                if reply.status == 200:
+                if reply.status == 200 and not reply.reset:
                     self.answered[content_key(request)] += 1
-            reply.delay += self.limits.latency
+                if self.limits:
+                    reply.headers = self.limits.headers(self.limits.clock()) | reply.headers
+            reply.delay += self.limits.latency if self.limits else 0.0
         return reply
 
     def duplicates(self) -> int:
