@@ -148,11 +148,11 @@ def options(fake: FakeLLM, **extra: object) -> api.Options:
 
 @pytest.mark.parametrize("sent", ["retry-after-ms", "Retry-After", "x-ratelimit-*"])
 def test_a_run_paces_to_the_limit_and_no_document_fails_or_is_paid_twice(tmp_path: Path, sent: str) -> None:
-    limits = Limits(rpm=20, window=2.0, latency=0.02, retry_after_ms=sent == "retry-after-ms",
+    limits = Limits(rpm=2, window=0.5, latency=0.02, retry_after_ms=sent == "retry-after-ms",
                     retry_after=sent == "Retry-After", ratelimit_headers=sent == "x-ratelimit-*")
     with FakeLLM(limits=limits) as fake:
-        summary = api.extract([reports(tmp_path / "docs", 60)], options(fake))
-    assert (summary.done, summary.failed) == (60, 0)
+        summary = api.extract([reports(tmp_path / "docs", 16)], options(fake))
+    assert (summary.done, summary.failed) == (16, 0)
     if sent != "x-ratelimit-*":  # the limit is found by meeting it (with its headers, perhaps never)
         assert limits.refused > 0
     assert fake.duplicates() == 0
@@ -160,11 +160,11 @@ def test_a_run_paces_to_the_limit_and_no_document_fails_or_is_paid_twice(tmp_pat
 
 
 def test_a_profile_that_knows_its_rpm_is_never_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAZHI_RPM", "540")  # 18 per 2 s, as the fake's 20 per 2 s window, with room
-    limits = Limits(rpm=20, window=2.0, latency=0.02)
+    monkeypatch.setenv("FAZHI_RPM", "150")  # well under the fake's 2 per 0.5 s (240 a minute)
+    limits = Limits(rpm=2, window=0.5, latency=0.02, ratelimit_headers=False)
     with FakeLLM(limits=limits) as fake:
-        summary = api.extract([reports(tmp_path / "docs", 40)], options(fake))
-    assert (summary.done, summary.failed, limits.refused) == (40, 0, 0)
+        summary = api.extract([reports(tmp_path / "docs", 12)], options(fake))
+    assert (summary.done, summary.failed, limits.refused) == (12, 0, 0)
 
 
 def test_a_rate_limit_that_outlasts_the_run_deadline_fails_the_document_naming_it(
