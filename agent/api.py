@@ -93,7 +93,7 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
     """The run; SIGTERM or Ctrl-C ends it as `interrupted`, with what was done stored and the summary
     returned."""
     concurrency = settings.concurrency if settings.from_command_line("concurrency") else backend.concurrency
-    runner = Runner(settings.db, genre, backend, concurrency)
+    runner = Runner(settings.db, genre, backend, concurrency, settings.max_cost)
     summary, todo = runner.start(docs, settings.force)
     summary.rejected = rejected
     on_start(len(todo))

@@ -8,13 +8,15 @@ in-process once per concurrency with the default settings otherwise (a fresh cac
 
 Per concurrency it prints: wall time, the floor (the most of requests ÷ RPM, prompt tokens ÷ TPM, and
 requests × latency ÷ the requests the client keeps in flight), their ratio, failed documents, duplicate
-paid requests (the same messages answered twice) and the 429s the provider sent.
+paid requests (the same messages answered twice), the 429s the provider sent, the CPU seconds of the
+fazhi process and the machine's load average (a busy machine starves the run: compare cpu s to wall s).
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -64,6 +66,8 @@ class Measured:
     answered: int
     duplicates: int
     refused: int
+    cpu: float  # CPU seconds of the fazhi process
+    load: float  # the machine's load average at the end (other processes slow a run down)
 
 
 def measure(docs: list[Path], concurrency: int, args: argparse.Namespace, work: Path) -> Measured:
@@ -75,9 +79,9 @@ def measure(docs: list[Path], concurrency: int, args: argparse.Namespace, work: 
     folder = Path(tempfile.mkdtemp(prefix=f"c{concurrency}-", dir=work))
     options = api.Options(backend="llm", base_url=base_url, model="fake", concurrency=concurrency,
                           db=str(folder / "run.duckdb"), cache_dir=str(folder / "cache"))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     summary = api.extract(docs, options)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     parent.send("stats")
     stats = parent.recv()
     server.terminate()
@@ -85,7 +89,7 @@ def measure(docs: list[Path], concurrency: int, args: argparse.Namespace, work: 
     floor = max(requests / args.rpm * 60 if args.rpm else 0.0, stats["tokens"] / args.tpm * 60 if args.tpm else 0.0,
                 requests * args.latency / (concurrency * REQUESTS_PER_SLOT))
     return Measured(concurrency, wall, floor, summary.failed, summary.done, requests, stats["duplicates"],
-                    stats["refused"])
+                    stats["refused"], cpu, os.getloadavg()[0])
 
 
 def main() -> None:
@@ -105,11 +109,11 @@ def main() -> None:
         print(f"{args.docs} docs, rpm {args.rpm or '-'}, tpm {args.tpm or '-'}, latency {args.latency:g}s, "
               f"429 headers: {args.headers}")
         print(f"{'conc':>4} {'wall s':>8} {'floor s':>8} {'ratio':>6} {'done':>5} {'failed':>6} {'requests':>8} "
-              f"{'dupes':>5} {'429s':>5}")
+              f"{'dupes':>5} {'429s':>5} {'cpu s':>6} {'load':>5}")
         for concurrency in args.concurrency:
             m = measure(docs, concurrency, args, work)
             print(f"{m.concurrency:>4} {m.wall:>8.1f} {m.floor:>8.1f} {m.wall / m.floor:>6.3f} {m.done:>5} "
-                  f"{m.failed:>6} {m.answered:>8} {m.duplicates:>5} {m.refused:>5}", flush=True)
+                  f"{m.failed:>6} {m.answered:>8} {m.duplicates:>5} {m.refused:>5} {m.cpu:>6.1f} {m.load:>5.1f}", flush=True)
 
 
 if __name__ == "__main__":
