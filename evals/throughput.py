@@ -113,7 +113,8 @@ def main() -> None:
         for concurrency in args.concurrency:
             m = measure(docs, concurrency, args, work)
             print(f"{m.concurrency:>4} {m.wall:>8.1f} {m.floor:>8.1f} {m.wall / m.floor:>6.3f} {m.done:>5} "
-                  f"{m.failed:>6} {m.answered:>8} {m.duplicates:>5} {m.refused:>5} {m.cpu:>6.1f} {m.load:>5.1f}", flush=True)
+                  f"{m.failed:>6} {m.answered:>8} {m.duplicates:>5} {m.refused:>5} {m.cpu:>6.1f} {m.load:>5.1f}",
+                  flush=True)
 
 
 if __name__ == "__main__":
