@@ -198,12 +198,13 @@ def show(
 @app.command()
 @fails_cleanly
 def runs(db: Db = None, fmt: Format = "table", limit: Annotated[int, typer.Option(help="How many.")] = 20) -> None:
-    """Recent runs: backend, model, prompt version, documents, tokens, cost."""
+    """Recent runs: backend, model, prompt version, documents, tokens, cost, budgets."""
     check_format(fmt)
     with api.open_store(db) as store:
         columns, rows = store.query(
             "SELECT run_id, kind, backend, model, prompt_version, status, n_docs, n_done, n_failed, n_skipped,"
-            " requests, cache_hits, tokens_in, tokens_out, round(cost_usd, 4) AS cost_usd, started_at, finished_at"
+            " n_unstarted, requests, cache_hits, tokens_in, tokens_out, round(cost_usd, 4) AS cost_usd, max_cost,"
+            " max_doc_tokens, started_at, finished_at"
             " FROM runs ORDER BY run_id DESC LIMIT ?", [limit])
     typer.echo(render(columns, rows, fmt))
 

@@ -1,6 +1,7 @@
 """Budgets: a document estimated over the per-document token budget fails before any request; a run
 whose cost reaches --max-cost starts no new document and says so. Both are recorded in `runs`."""
 
+import json
 import random
 from pathlib import Path
 
@@ -55,6 +56,8 @@ def test_a_run_that_reaches_its_cost_budget_starts_no_new_document_and_says_so(
     assert stopped_by == "the cost budget --max-cost 0.3 USD was reached"
     assert f"STOPPED: the cost budget --max-cost 0.3 USD was reached; {unstarted} documents not started" in output
     assert len(fake.requests) == done  # one request a short report: none for a document not started
+    listed = json.loads(CliRunner().invoke(app, ["runs", "--format", "json"]).output)[0]
+    assert (listed["n_unstarted"], listed["max_cost"]) == (unstarted, 0.3)
 
 
 def test_without_budgets_every_document_is_done(fake: FakeLLM, tmp_path: Path) -> None:
