@@ -98,10 +98,11 @@ class Runner:
         b = self.backend
         with self.store() as store:
             store.mark_interrupted()
-            run_id = store.start_run(
-                kind=kind, backend=b.name, profile=b.profile_name, model=b.model, base_url=b.base_url,
-                prompt_version=self.version, schema_hash=schema_hash(self.genre), n_docs=len(docs),
-                max_cost=self.max_cost, max_doc_tokens=b.max_doc_tokens)
+            with store.transaction():  # a disk that refuses the write is a one-line error
+                run_id = store.start_run(
+                    kind=kind, backend=b.name, profile=b.profile_name, model=b.model, base_url=b.base_url,
+                    prompt_version=self.version, schema_hash=schema_hash(self.genre), n_docs=len(docs),
+                    max_cost=self.max_cost, max_doc_tokens=b.max_doc_tokens)
             done = set() if force else store.done_documents(b.name, b.model, self.version)
         summary = RunSummary(run_id, b.name, b.model, self.version, documents=len(docs), db=self.db_path)
         todo = [d for d in docs if d.doc_id not in done]
