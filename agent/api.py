@@ -121,7 +121,7 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
     from agent.runs import Runner
 
     concurrency = settings.concurrency if settings.from_command_line("concurrency") else backend.concurrency
-    runner = Runner(settings.db, genre, backend, concurrency)
+    runner = Runner(settings.db, genre, backend, concurrency, settings.max_cost)
     summary, todo = runner.start(docs, settings.force)
     from agent.pool import with_pool  # multiprocessing only for a run that extracts
 

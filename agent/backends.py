@@ -23,6 +23,7 @@ from agent.errors import ExtractionError, FazhiError
 from agent.genre import Genre, Layout, Part, Task
 from agent.grounding import SourceIndex, normalise, source_index
 from agent.llm import Answer, ModelClient, Truncated
+from agent.pacing import message_units
 
 USER_TEMPLATE = "<document>\n{text}\n</document>"
 COMBINED = ("Do all of the tasks above for the text: answer with one JSON object holding each task's key "
@@ -58,6 +59,7 @@ class Backend(Protocol):
     profile_name: str | None
     base_url: str | None
     concurrency: int
+    max_doc_tokens: int | None
 
     def prompt_version(self) -> str: ...
 
@@ -80,6 +82,7 @@ class OfflineBackend:
     profile_name: str | None = None
     base_url: str | None = None
     concurrency = 1
+    max_doc_tokens: int | None = None
 
     def __init__(self, genre: Genre) -> None:
         self.genre = genre
@@ -176,6 +179,7 @@ class LLMBackend:
         self.base_url = client.base_url  # without credentials: it is stored
         self.profile_name = profile_name
         self.concurrency = client.profile.concurrency
+        self.max_doc_tokens = client.profile.max_doc_tokens
         self.budget = request_budget(client.profile.chunk_tokens, client.profile.max_tokens)
         self.prompts = {t.name: self.genre.prompt_text(t) for t in genre.tasks}
         self.shared = self.genre.prompt_text(None)
@@ -277,14 +281,29 @@ class LLMBackend:
         if (refused := self.too_long(doc)) is not None:
             return refused
         run = DocumentRun(doc, await asyncio.to_thread(self.genre.segment, doc.text))
+        asks = self.plan(run.layout)
+        if (over := self.over_budget(run, asks)) is not None:
+            return over
         with scope(doc.doc_id, run.calls):
-            results = await asyncio.gather(*(self.guarded(run, a) for a in self.plan(run.layout)),
-                                           return_exceptions=True)
+            results = await asyncio.gather(*(self.guarded(run, a) for a in asks), return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         outcome = self.outcome(run, errors, time.perf_counter() - started)
         if outcome.ok and self.client.profile.crosscheck:
             outcome.crosscheck = await asyncio.to_thread(self.check, doc, outcome.result)
         return outcome
+
+    def over_budget(self, run: DocumentRun, asks: list[Ask]) -> Outcome | None:
+        """A document whose requests are estimated over the per-document token budget fails unasked."""
+        limit = self.max_doc_tokens
+        if limit is None:
+            return None
+        pacer = self.client.pacer
+        tokens = sum(pacer.estimate(message_units(self.request(run, ask)[0])) for ask in asks)
+        if tokens <= limit:
+            return None
+        return Outcome(run.doc.doc_id, error=f"estimated {tokens:,} prompt tokens, over the per-document token "
+                       f"budget max_doc_tokens={limit:,}: raise it in fazhi.toml or FAZHI_MAX_DOC_TOKENS, or use "
+                       "--backend offline", coverage=coverage(run.layout, self.genre))
 
     def outcome(self, run: DocumentRun, errors: list[BaseException], latency_s: float) -> Outcome:
         """A document's outcome from its run: the result assembled, or the first error."""

@@ -106,6 +106,9 @@ def print_summary(s: "RunSummary") -> None:
     say(f"  {items}; {s.dropped} items dropped by the checks")
     say(f"  {s.requests} requests, {s.cache_hits} cache hits, {s.tokens_in} tokens in "
         f"({s.tokens_cached} cached), {s.tokens_out} out, ${s.cost_usd:.4f}")
+    if s.stopped_by:
+        say(f"  STOPPED: {s.stopped_by}; {s.unstarted} documents not started (run again, with a higher "
+            "--max-cost, to do them)")
     say(f"  stored in {s.db}" + ("; run the same command again to finish the rest" if state else ""))
     for doc_id, error in s.failures:
         say(f"  failed {s.name_of(doc_id)}: {error}")
@@ -136,13 +139,15 @@ def extract(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Replay model answers from the cache only.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Re-extract documents that already have a result.")] = False,
+    max_cost: Annotated[float | None, typer.Option(help="Cost budget of the run, USD: no new document starts once "
+                                                        "it is reached.")] = None,
 ) -> None:
     """Ingest reports, extract metadata, metrics and issues, and store them."""
     from agent import api
 
     options = api.Options(backend=backend, profile=profile, model=model, base_url=base_url, api_key=api_key,
                           mode=mode, concurrency=concurrency, timeout=timeout, db=db, cache_dir=cache_dir,
-                          use_cache=not no_cache, replay_only=offline, force=force)
+                          use_cache=not no_cache, replay_only=offline, force=force, max_cost=max_cost)
     with Progress() as progress:
         summary = api.extract(paths, options, on_start=progress.start, on_done=progress.advance, notify=say)
     print_summary(summary)
@@ -260,14 +265,15 @@ def show_csv(report: dict[str, Any]) -> None:
 @app.command()
 @fails_cleanly
 def runs(db: Db = None, fmt: Format = "table", limit: Annotated[int, typer.Option(help="How many.")] = 20) -> None:
-    """Recent runs: backend, model, prompt version, documents, tokens, cost."""
+    """Recent runs: backend, model, prompt version, documents, tokens, cost, budgets."""
     from agent import api
 
     check_format(fmt)
     with api.open_store(db) as store:
         columns, rows = store.query(
             "SELECT run_id, kind, backend, model, prompt_version, status, n_docs, n_done, n_failed, n_skipped,"
-            " requests, cache_hits, tokens_in, tokens_out, round(cost_usd, 4) AS cost_usd, started_at, finished_at"
+            " n_unstarted, requests, cache_hits, tokens_in, tokens_out, round(cost_usd, 4) AS cost_usd, max_cost,"
+            " max_doc_tokens, started_at, finished_at"
             " FROM runs ORDER BY run_id DESC LIMIT ?", [limit])
     typer.echo(render(columns, rows, fmt))
 

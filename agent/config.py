@@ -27,9 +27,11 @@ ENV_PROFILE = {
     "FAZHI_BASE_URL": "base_url", "FAZHI_MODEL": "model", "FAZHI_MODE": "mode",
     "FAZHI_CONCURRENCY": "concurrency", "FAZHI_TIMEOUT": "timeout", "FAZHI_MAX_RETRIES": "max_retries",
     "FAZHI_REASKS": "reasks", "FAZHI_CHUNK_TOKENS": "chunk_tokens", "FAZHI_MAX_DOC_CHARS": "max_doc_chars",
-    "FAZHI_MAX_TOKENS": "max_tokens", "FAZHI_CROSSCHECK": "crosscheck",
+    "FAZHI_MAX_TOKENS": "max_tokens", "FAZHI_CROSSCHECK": "crosscheck", "FAZHI_RPM": "rpm", "FAZHI_TPM": "tpm",
+    "FAZHI_DEADLINE": "deadline", "FAZHI_MAX_DOC_TOKENS": "max_doc_tokens",
 }
-ENV_TOP = {"FAZHI_PROFILE": "profile", "FAZHI_DB": "db", "FAZHI_CACHE_DIR": "cache_dir", "FAZHI_GENRE": "genre"}
+ENV_TOP = {"FAZHI_PROFILE": "profile", "FAZHI_DB": "db", "FAZHI_CACHE_DIR": "cache_dir", "FAZHI_GENRE": "genre",
+           "FAZHI_MAX_COST": "max_cost"}
 WHOLE = "must be a whole number"
 ALLOWED = {
     "base_url": 'must be http(s)://host[:port][/path], e.g. "http://127.0.0.1:8000/v1"',
@@ -42,6 +44,9 @@ ALLOWED = {
     "max_doc_chars": f"{WHOLE} >= 1", "max_tokens": f"{WHOLE} >= 0 (0: none sent)",
     **dict.fromkeys(("price_input", "price_cached", "price_output"), "must be a number >= 0 (USD per million tokens)"),
     "key_required": "must be true or false", "crosscheck": "must be true or false",
+    "rpm": f"{WHOLE} >= 1 (requests per minute)", "tpm": f"{WHOLE} >= 1 (tokens per minute)",
+    "deadline": "must be a number of seconds > 0", "max_doc_tokens": f"{WHOLE} >= 1 (prompt tokens per document)",
+    "max_cost": "must be a number > 0 (USD per run)",
     "batch_endpoint": 'must be the chat endpoint\'s path, e.g. "/v1/chat/completions"',
     "profile": "must be a profile name (non-empty text)", "db": 'must be a string path, e.g. db = "reports.duckdb"',
     "cache_dir": 'must be a string path to a folder, e.g. cache_dir = "cache"',
@@ -85,6 +90,7 @@ AtLeastOne = Annotated[int, Field(ge=1)]
 NonNegative = Annotated[int, Field(ge=0)]
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Budget = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 BackendChoice = Literal["auto", "offline", "llm"]
 
 
@@ -110,6 +116,10 @@ class ProfileValues(BaseModel):
     key_required: bool | None = None
     crosscheck: bool | None = None
     batch_endpoint: Endpoint | None = None
+    rpm: AtLeastOne | None = None
+    tpm: AtLeastOne | None = None
+    deadline: Seconds | None = None
+    max_doc_tokens: AtLeastOne | None = None
 
 
 class TopValues(BaseModel):
@@ -120,6 +130,7 @@ class TopValues(BaseModel):
     db: Text | None = None
     cache_dir: Text | None = None
     genre: GenreSpec | None = None
+    max_cost: Budget | None = None
     profiles: dict[str, dict[str, Any]] | None = None  # the config file's profile tables
 
 
@@ -152,6 +163,7 @@ class Options:
     replay_only: bool = False
     force: bool = False
     genre: str | None = None
+    max_cost: float | None = None  # USD: the run starts no new document once its cost reaches this
 
 
 @dataclass
@@ -196,6 +208,11 @@ class Settings(BaseModel):
     key_required: bool
     crosscheck: bool
     batch_endpoint: Endpoint
+    rpm: AtLeastOne | None
+    tpm: AtLeastOne | None
+    deadline: Seconds
+    max_doc_tokens: AtLeastOne | None
+    max_cost: Budget | None = None
     db: Text
     cache_dir: Text
     genre: GenreSpec

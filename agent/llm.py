@@ -22,6 +22,7 @@ from agent.calllog import CALL_SCOPE, labelled, record
 from agent.checks import Parts, request_model
 from agent.conversation import Answer, Conversation, Messages, Truncated, cached_entry, replayed
 from agent.errors import CacheMiss, ExtractionError
+from agent.pacing import PacedTransport, Pacer, PastDeadline, message_units
 from agent.providers import MODES, Profile
 from agent.redaction import redact, secrets_of, without_userinfo
 from agent.transport import RecordingTransport
@@ -29,13 +30,15 @@ from agent.transport import RecordingTransport
 __all__ = ["Answer", "ModelClient", "Truncated"]
 
 
+RATE_LIMITED = ("the provider's rate limit held past the run deadline ({deadline:g}s): set rpm/tpm in the profile, "
+                "lower --concurrency or raise deadline, then run the same command again (answers already received "
+                "are cached)")
 ADVICE: tuple[tuple[type[openai.APIError], str], ...] = (
     (openai.AuthenticationError, "the server refused the API key: check the key (--api-key, FAZHI_API_KEY or the "
                                  "profile's variable)"),
     (openai.PermissionDeniedError, "the key may not use this model: check --model and the key's access"),
     (openai.NotFoundError, "no such model or endpoint at {url}: check --model and --base-url"),
-    (openai.RateLimitError, "the provider's rate limit: lower --concurrency or set rpm/tpm in the profile, then run "
-                            "the same command again (answers already received are cached)"),
+    (openai.RateLimitError, RATE_LIMITED),
     (openai.APITimeoutError, "no complete answer within {timeout:g}s: raise --timeout, or check the server"),
     (openai.APIConnectionError, "cannot reach {url}: check --base-url and that the server is running"),
     (openai.BadRequestError, "the server refused the request: check --model, --mode and the profile's settings"),
@@ -64,6 +67,16 @@ def connected(exc: openai.APIConnectionError) -> bool:
     return not isinstance(exc, openai.APITimeoutError) and not isinstance(exc.__cause__, httpx2.ConnectError)
 
 
+class PacedOpenAI(openai.AsyncOpenAI):
+    """The async client, but a 429 is left to the pacer (which waits and sends again) instead of retried."""
+
+    def _should_retry(self, response: httpx2.Response) -> bool:
+        return response.status_code != 429 and super()._should_retry(response)
+
+
+REQUESTS_PER_SLOT = 8  # requests in flight per unit of concurrency (two documents of up to four asks)
+
+
 class ModelClient:
     """Asks one profile's model for answers of given pydantic models, with cache and call records."""
 
@@ -73,8 +86,10 @@ class ModelClient:
         self.replay_only = replay_only
         self.secrets = secrets_of(api_key, profile.base_url)
         self.base_url = without_userinfo(profile.base_url)
-        transport = RecordingTransport(profile.model, self.base_url, profile.timeout, redact=self.redact)
-        self.raw = openai.AsyncOpenAI(
+        self.pacer = Pacer(profile.rpm, profile.tpm, profile.concurrency * REQUESTS_PER_SLOT, profile.deadline)
+        transport = RecordingTransport(profile.model, self.base_url, profile.timeout, PacedTransport(self.pacer),
+                                       redact=self.redact)
+        self.raw = PacedOpenAI(
             base_url=profile.base_url, api_key=api_key, max_retries=profile.max_retries,
             timeout=profile.timeout, http_client=httpx2.AsyncClient(transport=transport, timeout=profile.timeout),
         )
@@ -148,12 +163,32 @@ class ModelClient:
         return conversation.answers()
 
     async def send(self, messages: Messages, parts: Parts) -> Any:
-        try:
-            # The body is already what the API takes: posting it skips the SDK's per-request walk over
-            # the parameters (about 12 ms a request), and the answer is still parsed into a ChatCompletion.
-            return await self.raw.post("/chat/completions", body=self.body(messages, parts), cast_to=ChatCompletion)
-        except openai.APIError as exc:
-            raise ExtractionError(self.redact(f"model request failed: {detail(exc)} ({self.advice(exc)})")) from exc
+        """One request's answer; a 429 waits as the pacer says and goes again, until the run deadline."""
+        weighted = message_units(messages)
+        while True:
+            try:
+                async with self.pacer.slot(self.pacer.estimate(weighted)):
+                    answer = await self.post(messages, parts)
+            except openai.RateLimitError as exc:
+                if self.pacer.expired():
+                    raise self.failure(exc) from exc
+                continue
+            except PastDeadline as exc:
+                advice = RATE_LIMITED.format(deadline=self.profile.deadline)
+                raise ExtractionError(f"model request not sent: {exc} ({advice})") from exc
+            except openai.APIError as exc:
+                raise self.failure(exc) from exc
+            usage = getattr(answer, "usage", None)
+            self.pacer.calibrate(weighted, getattr(usage, "prompt_tokens", 0) or 0)
+            return answer
+
+    async def post(self, messages: Messages, parts: Parts) -> Any:
+        # The body is already what the API takes: posting it skips the SDK's per-request walk over
+        # the parameters (about 12 ms a request), and the answer is still parsed into a ChatCompletion.
+        return await self.raw.post("/chat/completions", body=self.body(messages, parts), cast_to=ChatCompletion)
+
+    def failure(self, exc: openai.APIError) -> ExtractionError:
+        return ExtractionError(self.redact(f"model request failed: {detail(exc)} ({self.advice(exc)})"))
 
     def advice(self, exc: openai.APIError) -> str:
         """What to do about a failed request, by its kind (the answers already received are cached)."""
@@ -161,7 +196,7 @@ class ModelClient:
             return DROPPED.format(url=self.base_url)
         for kind, advice in ADVICE:
             if isinstance(exc, kind):
-                return advice.format(url=self.base_url, timeout=self.profile.timeout)
+                return advice.format(url=self.base_url, timeout=self.profile.timeout, deadline=self.profile.deadline)
         return "run the same command again later: answers already received are cached"
 
     def redact(self, text: str) -> str:

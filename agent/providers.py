@@ -34,6 +34,10 @@ class Profile:
     key_required: bool = True
     crosscheck: bool = False  # compare each model result with the offline rules' (costs their CPU)
     batch_endpoint: str = "/v1/chat/completions"  # the chat endpoint a batch file's lines name (fazhi batch)
+    rpm: int | None = None  # the provider's requests per minute (None: unknown, paced by its headers only)
+    tpm: int | None = None  # the provider's tokens per minute
+    deadline: float = 6 * 3600.0  # seconds a run may wait on rate limits before a document fails on one
+    max_doc_tokens: int | None = None  # a document estimated to send more prompt tokens fails unasked
 
     def cost(self, tokens_in: int, tokens_cached: int, tokens_out: int) -> float:
         fresh = max(tokens_in - tokens_cached, 0)

@@ -41,6 +41,8 @@ class RunSummary:
     paths: dict[str, str] = field(default_factory=dict)  # doc_id → the first file it was read from
     db: str = ""  # the database the results went to
     status: str = "running"  # ok | failed | interrupted when the run is over
+    unstarted: int = 0  # documents not started: the run's cost budget was reached
+    stopped_by: str | None = None  # why they were not
 
     @property
     def ok(self) -> bool:
@@ -71,7 +73,9 @@ class Runner:
     holds the database anyway, e.g. `fazhi batch collect`), it writes through that one; its writes
     must then not be made inside another open transaction of that store."""
 
-    def __init__(self, db: str | Store, genre: Genre, backend: Backend, concurrency: int = 4) -> None:
+    def __init__(self, db: str | Store, genre: Genre, backend: Backend, concurrency: int = 4,
+                 max_cost: float | None = None) -> None:
+        self.max_cost = max_cost  # USD: no new document starts once the run's cost reaches it
         self.held = db if isinstance(db, Store) else None
         self.db_path = db.path if isinstance(db, Store) else db
         self.genre = genre
@@ -94,9 +98,11 @@ class Runner:
         b = self.backend
         with self.store() as store:
             store.mark_interrupted()
-            run_id = store.start_run(
-                kind=kind, backend=b.name, profile=b.profile_name, model=b.model, base_url=b.base_url,
-                prompt_version=self.version, schema_hash=schema_hash(self.genre), n_docs=len(docs))
+            with store.transaction():  # a disk that refuses the write is a one-line error
+                run_id = store.start_run(
+                    kind=kind, backend=b.name, profile=b.profile_name, model=b.model, base_url=b.base_url,
+                    prompt_version=self.version, schema_hash=schema_hash(self.genre), n_docs=len(docs),
+                    max_cost=self.max_cost, max_doc_tokens=b.max_doc_tokens)
             done = set() if force else store.done_documents(b.name, b.model, self.version)
         summary = RunSummary(run_id, b.name, b.model, self.version, documents=len(docs), db=self.db_path)
         todo = [d for d in docs if d.doc_id not in done]
@@ -104,8 +110,10 @@ class Runner:
         summary.paths = {d.doc_id: d.paths[0] for d in docs if d.paths}
         return summary, todo
 
-    async def _one(self, doc: Document) -> Outcome:
+    async def _one(self, doc: Document, summary: RunSummary) -> Outcome | None:
         async with self.in_flight:
+            if self.max_cost is not None and summary.cost_usd >= self.max_cost:
+                return None  # the cost budget is spent: not started
             try:
                 return await self.backend.extract(doc)
             except Exception as exc:  # one document's failure never loses the others
@@ -143,11 +151,14 @@ class Runner:
         self.flushed_at = time.monotonic()
 
     async def run(self, summary: RunSummary, docs: list[Document], on_done: Callable[[Outcome], None]) -> None:
-        tasks = [asyncio.create_task(self._one(d)) for d in docs]
+        tasks = [asyncio.create_task(self._one(d, summary)) for d in docs]
         flusher = asyncio.create_task(self.flush_every())
         try:
             for next_done in asyncio.as_completed(tasks):
-                outcome = await next_done
+                if (outcome := await next_done) is None:
+                    summary.unstarted += 1
+                    summary.stopped_by = f"the cost budget --max-cost {self.max_cost:g} USD was reached"
+                    continue
                 self.save(summary, outcome)
                 on_done(outcome)
                 self.flush(due_only=True)
@@ -171,7 +182,7 @@ class Runner:
                 summary.run_id, status=status, n_done=summary.done, n_failed=summary.failed,
                 n_skipped=summary.skipped, requests=summary.requests, cache_hits=summary.cache_hits,
                 tokens_in=summary.tokens_in, tokens_out=summary.tokens_out, tokens_cached=summary.tokens_cached,
-                cost_usd=summary.cost_usd)
+                cost_usd=summary.cost_usd, n_unstarted=summary.unstarted, stopped_by=summary.stopped_by)
 
 
 def tally(summary: RunSummary, outcome: Outcome, totals: dict[str, int], result: dict | None, cost: float) -> None:

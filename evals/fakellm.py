@@ -4,16 +4,21 @@ It answers from a simple rule "brain" that reads the document out of the request
 grounded), and it can be scripted to misbehave: HTTP errors, malformed JSON, ungrounded quotes, hangs, and
 faults of the wire (a reset connection, a body trickled a few bytes at a time, a body cut short, a raw body
 such as an HTML page).
+It can enforce a provider's requests and tokens per minute over a sliding minute (`Limits`), with a
+fixed latency per answer, refusing with 429s that carry `retry-after-ms`, `Retry-After` and `x-ratelimit-*`.
 It also offers the Batch API (/v1/files, /v1/batches: evals/fakebatch.py), each line answered the same way.
 """
 
+import hashlib
 import json
+import math
 import random
 import re
 import socket
 import struct
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -212,6 +217,73 @@ def perfect_brain(gold: dict[str, Any], source: str = "") -> Callable[[dict[str,
     return brain
 
 
+def prompt_tokens(request: dict[str, Any]) -> int:
+    """The fake's token count of a request: one per character of its messages."""
+    return sum(len(str(m.get("content") or "")) for m in request["messages"])
+
+
+@dataclass
+class Limits:
+    """Requests and tokens per minute enforced over a sliding window, as a provider does; each answer
+    takes `latency` seconds. A refused request does not count against the window."""
+
+    rpm: int | None = None
+    tpm: int | None = None
+    latency: float = 0.0
+    retry_after_ms: bool = True  # OpenAI's precise header
+    retry_after: bool = True  # the standard header, whole seconds
+    ratelimit_headers: bool = True  # x-ratelimit-limit/remaining/reset-requests/tokens on every answer
+    window: float = 60.0  # seconds (tests shorten it; the headers still give limits per minute)
+    clock: Callable[[], float] = time.monotonic
+    sent: deque[tuple[float, int]] = field(default_factory=deque)  # (when, tokens) of admitted requests
+    tokens: int = 0  # in the window
+    admitted_tokens: int = 0  # in all
+    refused: int = 0
+
+    def admit(self, request: dict[str, Any]) -> Reply | None:
+        """None with the request counted, or a 429 saying how long to wait (call under the fake's lock)."""
+        now, need = self.clock(), prompt_tokens(request)
+        while self.sent and self.sent[0][0] <= now - self.window:
+            self.tokens -= self.sent.popleft()[1]
+        wait = max(self.wait_requests(now), self.wait_tokens(now, need))
+        if wait > 0:
+            self.refused += 1
+            headers = {**({"retry-after-ms": f"{wait * 1000:.0f}"} if self.retry_after_ms else {}),
+                       **({"Retry-After": str(math.ceil(wait))} if self.retry_after else {}), **self.headers(now)}
+            return Reply(429, {"error": {"message": "Rate limit reached", "type": "requests"}}, headers)
+        self.sent.append((now, need))
+        self.tokens += need
+        self.admitted_tokens += need
+        return None
+
+    def wait_requests(self, now: float) -> float:
+        if not self.rpm or len(self.sent) < self.rpm:
+            return 0.0
+        return self.sent[-self.rpm][0] + self.window - now
+
+    def wait_tokens(self, now: float, need: int) -> float:
+        if not self.tpm or self.tokens + need <= self.tpm:
+            return 0.0
+        freed = self.tokens + need - self.tpm
+        for when, tokens in self.sent:
+            freed -= tokens
+            if freed <= 0:
+                return when + self.window - now
+        return self.window  # more than the whole window holds: wait it out
+
+    def headers(self, now: float) -> dict[str, str]:
+        if not self.ratelimit_headers:
+            return {}
+        oldest = self.sent[0][0] + self.window - now if self.sent else 0.0
+        out = {}
+        for kind, limit, used in (("requests", self.rpm, len(self.sent)), ("tokens", self.tpm, self.tokens)):
+            if limit:  # the limit as per minute (a window shorter than a minute is time compressed)
+                out |= {f"x-ratelimit-limit-{kind}": str(round(limit * 60 / self.window)),
+                        f"x-ratelimit-remaining-{kind}": str(max(limit - used, 0)),
+                        f"x-ratelimit-reset-{kind}": f"{max(oldest, 0.0):.3f}s"}
+        return out
+
+
 def completion(request: dict[str, Any], payload: Any, raw: str | None, finish: str | None = None,
                reasoning: str | None = None) -> dict[str, Any]:
     content = raw if raw is not None else json.dumps(payload, ensure_ascii=False)
@@ -222,7 +294,7 @@ def completion(request: dict[str, Any], payload: Any, raw: str | None, finish: s
         name = request["tools"][0]["function"]["name"]
         message = {"role": "assistant", "content": None, "tool_calls": [
             {"id": "call_1", "type": "function", "function": {"name": name, "arguments": content}}]}
-    prompt = sum(len(str(m.get("content") or "")) for m in request["messages"])
+    prompt = prompt_tokens(request)
     return {
         "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": request["model"],
         "choices": [{"index": 0, "message": message, "finish_reason": finish or (
@@ -240,8 +312,10 @@ class Server(ThreadingHTTPServer):
 class FakeLLM:
     """Start with `with FakeLLM() as fake:`; `fake.base_url` goes to the client."""
 
-    def __init__(self, brain: Callable[[dict[str, Any]], Any] = default_brain) -> None:
+    def __init__(self, brain: Callable[[dict[str, Any]], Any] = default_brain, limits: Limits | None = None) -> None:
         self.brain = brain
+        self.limits = limits
+        self.answered: Counter[str] = Counter()  # live requests answered 200, by their messages' hash
         self.queue: list[Action] = []  # one-shot actions: the first that answers a request is used up
         self.rules: list[Action] = []  # standing actions, tried on every request
         self.requests: list[dict[str, Any]] = []  # live requests
@@ -265,6 +339,8 @@ class FakeLLM:
     def decide(self, request: dict[str, Any], log: list[dict[str, Any]] | None = None) -> Reply:
         with self.lock:
             (self.requests if log is None else log).append(request)
+            if self.limits and log is None and (refused := self.limits.admit(request)) is not None:
+                return refused
             for rule in self.rules:
                 if (reply := rule(request)) is not None:
                     return reply
@@ -273,7 +349,19 @@ class FakeLLM:
                     del self.queue[i]
                     return reply
         answer = self.brain(request)
-        return answer if isinstance(answer, Reply) else Reply(body=answer)
+        reply = answer if isinstance(answer, Reply) else Reply(body=answer)
+        if log is None:
+            with self.lock:
+                if reply.status == 200 and not reply.reset:
+                    self.answered[content_key(request)] += 1
+                if self.limits:
+                    reply.headers = self.limits.headers(self.limits.clock()) | reply.headers
+            reply.delay += self.limits.latency if self.limits else 0.0
+        return reply
+
+    def duplicates(self) -> int:
+        """Answers paid twice: live requests answered more than once for the same messages."""
+        return sum(n - 1 for n in self.answered.values() if n > 1)
 
     def respond(self, request: dict[str, Any], log: list[dict[str, Any]] | None = None) -> tuple[int, Any]:
         """A chat request's HTTP status and body, as the live endpoint answers it (without its delay)."""
@@ -340,6 +428,10 @@ class FakeLLM:
                 self.connection.close()
 
         return Handler
+
+
+def content_key(request: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(request["messages"], ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
 def when(task: str, reply: Callable[[dict[str, Any]], Reply]) -> Action:

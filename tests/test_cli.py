@@ -131,7 +131,7 @@ def test_store_migrations_are_recorded_once(fake: FakeLLM, samples: Path) -> Non
     extracted(fake, samples)
     rows = duckdb.connect("fazhi.duckdb", read_only=True).execute(
         "SELECT namespace, version FROM schema_migrations ORDER BY ALL").fetchall()
-    assert rows == [*(("engine", v) for v in range(1, 9)), ("fazhi_report", 1), ("fazhi_report", 2)]
+    assert rows == [*(("engine", v) for v in range(1, 10)), ("fazhi_report", 1), ("fazhi_report", 2)]
 
 
 def test_sql_error_keeps_duckdbs_suggestion_and_caret(fake: FakeLLM, samples: Path) -> None:

@@ -122,6 +122,7 @@ def first_of_each_document(fault: Callable[[dict], Reply]) -> Callable[[dict], R
 def quick_faults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAZHI_MAX_RETRIES", "1")
     monkeypatch.setenv("FAZHI_TIMEOUT", "2")
+    monkeypatch.setenv("FAZHI_DEADLINE", "8")  # a lasting 429 waits this long, not hours
 
 
 @pytest.mark.parametrize("mode", FAULTS)
