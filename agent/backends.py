@@ -54,12 +54,20 @@ class Outcome:
 
 
 class Backend(Protocol):
-    name: str
-    model: str | None
-    profile_name: str | None
-    base_url: str | None
-    concurrency: int
-    max_doc_tokens: int | None
+    """What a run needs of a backend (read-only attributes, so a narrower type satisfies them)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def profile_name(self) -> str | None: ...
+    @property
+    def base_url(self) -> str | None: ...
+    @property
+    def concurrency(self) -> int: ...
+    @property
+    def max_doc_tokens(self) -> int | None: ...
 
     def prompt_version(self) -> str: ...
 
@@ -288,7 +296,7 @@ class LLMBackend:
             results = await asyncio.gather(*(self.guarded(run, a) for a in asks), return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         outcome = self.outcome(run, errors, time.perf_counter() - started)
-        if outcome.ok and self.client.profile.crosscheck:
+        if outcome.ok and outcome.result is not None and self.client.profile.crosscheck:
             outcome.crosscheck = await asyncio.to_thread(self.check, doc, outcome.result)
         return outcome
 

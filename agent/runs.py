@@ -126,11 +126,12 @@ class Runner:
         """Count the outcome and queue it for the next batch written."""
         totals = call_totals(outcome.calls)
         result = outcome.result.model_dump(mode="json") if outcome.result is not None else None
+        cost = self.cost(totals)
         record = {
             "run_id": summary.run_id, "doc_id": outcome.doc_id, "backend": self.backend.name,
             "model": self.backend.model, "prompt_version": self.version,
             "status": "ok" if outcome.ok else "failed", "error": outcome.error, "attempts": outcome.attempts,
-            **totals, "cost_usd": self.cost(totals), "latency_s": outcome.latency_s,
+            **totals, "cost_usd": cost, "latency_s": outcome.latency_s,
             "n_items": sum(item_counts(result).values()), "n_dropped": len(outcome.dropped),
             "dropped": json.dumps(outcome.dropped, ensure_ascii=False),
             "result": json.dumps(result, ensure_ascii=False) if result else None,
@@ -138,7 +139,7 @@ class Runner:
             "coverage": json.dumps(outcome.coverage, ensure_ascii=False) if outcome.coverage else None,
         }
         self.pending_saves.append((record, result, outcome.calls))
-        tally(summary, outcome, totals, result, record["cost_usd"])
+        tally(summary, outcome, totals, result, cost)
 
     def flush(self, due_only: bool = False) -> None:
         """Write the queued outcomes in one transaction (when due: enough of them, or time enough)."""

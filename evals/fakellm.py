@@ -275,7 +275,7 @@ class Limits:
         if not self.ratelimit_headers:
             return {}
         oldest = self.sent[0][0] + self.window - now if self.sent else 0.0
-        out = {}
+        out: dict[str, str] = {}
         for kind, limit, used in (("requests", self.rpm, len(self.sent)), ("tokens", self.tpm, self.tokens)):
             if limit:  # the limit as per minute (a window shorter than a minute is time compressed)
                 out |= {f"x-ratelimit-limit-{kind}": str(round(limit * 60 / self.window)),

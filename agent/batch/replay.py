@@ -98,7 +98,7 @@ class DocReplay:
 
     def outcome(self, latency_s: float) -> Outcome:
         outcome = self.backend.outcome(self.run, self.errors, latency_s)
-        if outcome.ok and self.client.profile.crosscheck:
+        if outcome.ok and outcome.result is not None and self.client.profile.crosscheck:
             outcome.crosscheck = self.backend.check(self.run.doc, outcome.result)
         return outcome
 
