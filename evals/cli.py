@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from agent import api
+from agent.cli import say
 from agent.errors import FazhiError
 from agent.formatting import as_table
 from evals.compare import diff, gate, parse_thresholds, resolve_eval, summary_of
@@ -16,10 +17,6 @@ from evals.scoring import summarise
 eval_app = typer.Typer(help="Score extraction against labelled fixtures; compare runs; gate regressions.")
 Db = Annotated[str | None, typer.Option("--db", help="DuckDB file, the one extraction uses [default: "
                                                     "./fazhi.duckdb or FAZHI_DB].")]
-
-
-def say(message: str) -> None:
-    typer.echo(message, err=True)
 
 
 def fmt(value: Any) -> str:

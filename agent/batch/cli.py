@@ -1,43 +1,22 @@
 """`fazhi batch submit|status|collect`: a thin shell over `agent.api`'s batch functions."""
 
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
 from agent import api
 from agent.batch.flow import Collected
-from agent.errors import FazhiError
-from agent.formatting import FORMATS, render
+from agent.cli import Db, check_format, fails_cleanly, say
+from agent.formatting import render
 from agent.runs import RunSummary
 
-F = TypeVar("F", bound=Callable[..., Any])
-Db = Annotated[str | None, typer.Option("--db", help="DuckDB file (default: ./fazhi.duckdb or FAZHI_DB).")]
 Key = Annotated[str | None, typer.Option(help="API key (default: FAZHI_API_KEY or the profile's variable).")]
 BatchId = Annotated[str | None, typer.Argument(help="Batch id (default: every batch not collected yet).")]
 
 batch_app = typer.Typer(help="Backfills through a provider's Batch API (about half price) or vllm run-batch.",
                         no_args_is_help=True)
-
-
-def say(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def fails_cleanly(func: F) -> F:
-    """Typed errors become one line on stderr and exit code 2."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except FazhiError as exc:
-            say(f"Error: {exc}")
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @batch_app.command("submit")
@@ -90,8 +69,7 @@ def status(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
 ) -> None:
     """The provider's status and request counts of a batch (or of every batch not collected yet)."""
-    if fmt not in FORMATS:
-        raise FazhiError(f"Unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    check_format(fmt)
     found = api.batch_status(batch, api.Options(db=db, api_key=api_key))
     if not found:
         say("No batch is waiting to be collected")

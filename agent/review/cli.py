@@ -1,36 +1,14 @@
 """`fazhi review`, `fazhi export` and `fazhi fixtures export`. Heavy imports wait until a command runs."""
 
 import socket
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
+from agent.cli import Db, fails_cleanly, say
 from agent.commands import Commands
 from agent.errors import FazhiError
-
-F = TypeVar("F", bound=Callable[..., Any])
-Db = Annotated[str | None, typer.Option("--db", help="DuckDB file [default: ./fazhi.duckdb or FAZHI_DB].")]
-
-
-def say(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def fails_cleanly(func: F) -> F:
-    """Typed errors become one line on stderr and exit code 2."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except FazhiError as exc:
-            say(f"Error: {exc}")
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @fails_cleanly
