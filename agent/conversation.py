@@ -11,9 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
-from agent.checks import (
+from fazhi.agent.checks import (
     Checked,
     NotACompletion,
     Parts,
@@ -25,8 +23,9 @@ from agent.checks import (
     rejected_json,
     rejected_parts,
 )
-from agent.errors import ExtractionError
-from agent.grounding import GroundedAnswer
+from fazhi.agent.errors import ExtractionError
+from fazhi.agent.grounding import GroundedAnswer
+from pydantic import BaseModel
 
 REASONING = re.compile(r"<(think|thinking|reasoning)>.*?(?:</\1>|$)", re.S | re.I)
 Messages = list[dict[str, str]]

@@ -13,19 +13,18 @@ from typing import Any
 import httpx2
 import instructor
 import openai
+from fazhi.agent.cache import AnswerCache, content_hash
+from fazhi.agent.calllog import CALL_SCOPE, labelled, record
+from fazhi.agent.checks import Parts, request_model
+from fazhi.agent.conversation import Answer, Conversation, Messages, Truncated, cached_entry, replayed
+from fazhi.agent.errors import CacheMiss, ExtractionError
+from fazhi.agent.pacing import PacedTransport, Pacer, PastDeadline, message_units
+from fazhi.agent.providers import MODES, Profile
+from fazhi.agent.redaction import redact, secrets_of, without_userinfo
+from fazhi.agent.transport import RecordingTransport
 from instructor.processing.response import handle_response_model
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
-
-from agent.cache import AnswerCache, content_hash
-from agent.calllog import CALL_SCOPE, labelled, record
-from agent.checks import Parts, request_model
-from agent.conversation import Answer, Conversation, Messages, Truncated, cached_entry, replayed
-from agent.errors import CacheMiss, ExtractionError
-from agent.pacing import PacedTransport, Pacer, PastDeadline, message_units
-from agent.providers import MODES, Profile
-from agent.redaction import redact, secrets_of, without_userinfo
-from agent.transport import RecordingTransport
 
 __all__ = ["Answer", "ModelClient", "Truncated"]
 

@@ -6,8 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx2
-
-from agent.calllog import record, usage_from_body
+from fazhi.agent.calllog import record, usage_from_body
 
 
 class RecordingTransport(httpx2.AsyncBaseTransport):

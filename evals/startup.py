@@ -29,7 +29,7 @@ IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 def fazhi_command() -> list[str]:
     """The installed `fazhi` script beside this Python (as a user runs it), else the module."""
     script = Path(sys.executable).parent / "fazhi"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "agent.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "fazhi.agent.cli"]
 
 
 def timed(args: list[str], cwd: Path) -> tuple[float, float]:
@@ -44,7 +44,7 @@ def timed(args: list[str], cwd: Path) -> tuple[float, float]:
 
 def import_times(args: list[str], cwd: Path) -> list[tuple[str, int, int, int]]:
     """(module, self µs, cumulative µs, depth) of every import the command makes."""
-    code = f"import sys; sys.argv = ['fazhi', *{args!r}]; from agent.cli import app; app()"
+    code = f"import sys; sys.argv = ['fazhi', *{args!r}]; from fazhi.agent.cli import app; app()"
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=cwd, capture_output=True, text=True)
     found = []
     for line in done.stderr.splitlines():
@@ -58,7 +58,8 @@ def offenders(imports: list[tuple[str, int, int, int]], top: int) -> str:
     """The top-level packages by the import time spent in their modules."""
     by_package: dict[str, int] = defaultdict(int)
     for name, own, _, _ in imports:
-        by_package[name.split(".")[0]] += own
+        parts = name.split(".")
+        by_package[".".join(parts[:2] if parts[0] == "fazhi" else parts[:1])] += own
     total = sum(by_package.values())
     ranked = sorted(by_package.items(), key=lambda kv: -kv[1])[:top]
     return f"imports {total / 1e6:.2f} s: " + ", ".join(f"{name} {us / 1e6:.3f}" for name, us in ranked)

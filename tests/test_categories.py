@@ -1,9 +1,8 @@
 """Keyword rules for the 11 areas (schemas/rules/categories.py)."""
 
 import pytest
-
-from schemas.enums import Category
-from schemas.rules.categories import classify, classify_layers, scores
+from fazhi.schemas.enums import Category
+from fazhi.schemas.rules.categories import classify, classify_layers, scores
 
 
 @pytest.mark.parametrize(("text", "area"), [

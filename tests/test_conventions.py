@@ -2,6 +2,7 @@
 asked to label as the fixtures are labelled. Each row names a convention, the words the prompt uses for
 it, and the words the guide uses; a change to one without the other fails here."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,17 @@ def test_prompt_and_labelling_guide_state_the_same_convention(
     text = (ROOT / "prompts" / f"{prompt}.md").read_text(encoding="utf-8")
     assert in_prompt in text, f"{prompt}.md no longer says: {convention}"
     assert in_guide in GUIDE, f"the labelling guide no longer says: {convention}"
+
+
+TOP_LEVEL_IMPORT = re.compile(r"^\s*(?:from|import)\s+(?:agent|schemas|prompts|evals)\b", re.M)
+
+
+def test_code_imports_the_packages_only_by_their_installed_fazhi_names() -> None:
+    """An `import agent…` works from a checkout (the folder is on sys.path) but not from a wheel, and it would
+    load a second copy of a module beside its `fazhi.agent…` one."""
+    offenders = [f"{path.relative_to(ROOT)}:{text[:match.start()].count(chr(10)) + 1}"
+                 for folder in ("agent", "schemas", "prompts", "evals", "tests")
+                 for path in (ROOT / folder).rglob("*.py")
+                 for text in [path.read_text(encoding="utf-8")]
+                 for match in TOP_LEVEL_IMPORT.finditer(text)]
+    assert offenders == []

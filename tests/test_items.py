@@ -1,8 +1,7 @@
 """The listed items of a part (schemas/rules/items.py): every numbering style, in sequence, at the top level."""
 
 import pytest
-
-from schemas.rules.items import numbered_items
+from fazhi.schemas.rules.items import numbered_items
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,7 @@
 """Reading numbers as the reports write them (schemas/numerals.py)."""
 
 import pytest
-
-from schemas.numerals import (
+from fazhi.schemas.numerals import (
     as_number,
     fold_unit,
     halfwidth,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from evals.scoring import (
+from fazhi.evals.scoring import (
     FixtureScore,
     normalise_text,
     score_fixture,

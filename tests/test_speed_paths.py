@@ -9,11 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import SAMPLES
-
-from agent import api, pool
-from agent.grounding import QUOTES, normalise_with_map
-from agent.store import Store
-from schemas.genre import GENRE
+from fazhi.agent import api, pool
+from fazhi.agent.grounding import QUOTES, normalise_with_map
+from fazhi.agent.store import Store
+from fazhi.schemas.genre import GENRE
 
 
 def numbered_reports(folder: Path, copies: int) -> list[str]:

@@ -7,17 +7,17 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from agent import api
+from fazhi.agent import api
 
 HEAVY = ("openai", "instructor", "httpx", "starlette", "jinja2", "uvicorn", "pypdf", "docx", "cn2an", "rich",
-         "schemas.rules.offline", "evals.cli", "evals.runner", "agent.review.app", "agent.batch.flow")
+         "fazhi.schemas.rules.offline", "fazhi.evals.cli", "fazhi.evals.runner", "fazhi.agent.review.app",
+         "fazhi.agent.batch.flow")
 
 
 def imported_by(*args: str) -> list[str]:
     """The heavy modules loaded by a fresh Python that imports the CLI and runs `fazhi ARGS`."""
     code = (f"import json, sys; sys.argv = ['fazhi', *{list(args)!r}]\n"
-            "from agent.cli import app\n"
+            "from fazhi.agent.cli import app\n"
             "try:\n    app()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
             f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]), file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -31,10 +31,10 @@ def database(samples: Path) -> None:
 
 
 def test_importing_the_cli_loads_no_model_library() -> None:
-    done = subprocess.run([sys.executable, "-c", "import sys, agent.cli; print(sorted(sys.modules))"],
+    done = subprocess.run([sys.executable, "-c", "import sys, fazhi.agent.cli; print(sorted(sys.modules))"],
                           capture_output=True, text=True, timeout=60, check=True)
     loaded = set(json.loads(done.stdout.replace("'", '"')))
-    assert not loaded & {"openai", "instructor", "duckdb", "pydantic", "evals", "evals.cli"}
+    assert not loaded & {"openai", "instructor", "duckdb", "pydantic", "fazhi.evals", "fazhi.evals.cli"}
 
 
 @pytest.mark.usefixtures("database")
