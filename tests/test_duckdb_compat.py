@@ -32,8 +32,9 @@ QUERIES = ("SELECT count(*) FROM reports", "SELECT count(*) FROM latest_metrics 
 
 def installed(requirement: str, *extra: str) -> Path:
     """A folder holding `requirement` and `extra` (pip install --target), made once; skip when the index
-    lacks them."""
-    target = CACHE / "-".join([requirement.replace("==", "-"), *extra])
+    lacks them. One per Python version: the wheels are built for one."""
+    python = f"py{sys.version_info.major}{sys.version_info.minor}"
+    target = CACHE / "-".join([requirement.replace("==", "-"), *extra, python])
     if not (target / ".complete").exists():
         building = target.with_name(f"{target.name}.{os.getpid()}")
         shutil.rmtree(building, ignore_errors=True)
