@@ -49,7 +49,7 @@ ALLOWED = {
     "batch_endpoint": 'must be the chat endpoint\'s path, e.g. "/v1/chat/completions"',
     "profile": "must be a profile name (non-empty text)", "db": 'must be a string path, e.g. db = "reports.duckdb"',
     "cache_dir": 'must be a string path to a folder, e.g. cache_dir = "cache"',
-    "genre": "must be module:ATTRIBUTE, e.g. schemas.genre:GENRE", "backend": "choose auto, offline or llm",
+    "genre": "must be module:ATTRIBUTE, e.g. fazhi.schemas.genre:GENRE", "backend": "choose auto, offline or llm",
     "use_cache": "must be true or false", "replay_only": "must be true or false", "force": "must be true or false",
     "api_key": "must not be empty: pass the key, or leave the option out",
     "profiles": "must be tables, one per profile: [profiles.NAME]",

@@ -257,7 +257,7 @@ class Outcome:
     match_by: str | None = None  # 'span' | 'summary' for matched pairs
     overlap: int = 0
     note: str | None = None  # 'gold_ungrounded' for a gold item not found in the source
-    rule: str | None = None  # offline backend: the rule that kept or excluded the metric (set by evals.runner)
+    rule: str | None = None  # offline backend: the rule that kept or excluded the metric (set by fazhi.evals.runner)
 
     def to_dict(self) -> dict:
         d = asdict(self)

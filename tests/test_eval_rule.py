@@ -1,4 +1,4 @@
-"""Tracing a miss: the offline rules say what became of every figure (schemas.rules.offline.trace_offline),
+"""Tracing a miss: the offline rules say what became of every figure (fazhi.schemas.rules.offline.trace_offline),
 and `fazhi eval` stores with each metric item the rule that kept or excluded it (eval_items.rule)."""
 
 import json
