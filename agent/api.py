@@ -77,13 +77,23 @@ def ingest(paths: Iterable[str | Path], options: Options | None = None) -> tuple
 
 def ingest_with(settings: Settings, genre: Genre, paths: Iterable[str | Path]) -> tuple[list[Document], list[Rejected]]:
     """Read `paths` into the store; an error (stored nothing) when they hold no readable report."""
+    docs, rejected = read_input(paths)
+    store_documents(settings, genre, docs)
+    return docs, rejected
+
+
+def read_input(paths: Iterable[str | Path]) -> tuple[list[Document], list[Rejected]]:
+    """The documents of `paths`, and the files rejected; an error when they hold no readable report."""
     paths = list(paths)
     docs, rejected = read_documents(Path(p) for p in paths)
     if not docs:
         raise InputError(no_input(paths, rejected))
+    return docs, rejected
+
+
+def store_documents(settings: Settings, genre: Genre, docs: list[Document]) -> None:
     with Store(settings.db, genre) as store:
         store.add_documents(docs)
-    return docs, rejected
 
 
 def extract(
@@ -96,7 +106,7 @@ def extract(
     """Ingest `paths`, then extract every document that has no current result (all with force)."""
     settings = resolve(options or Options())
     genre = import_genre(settings.genre)
-    docs, rejected = ingest_with(settings, genre, paths)
+    docs, rejected = read_input(paths)  # stored by the run, once the offline rules' workers are started
     backend, notice = make_backend(settings, genre)
     if notice:
         notify(notice)
@@ -114,8 +124,8 @@ def no_input(paths: list[str | Path], rejected: list[Rejected]) -> str:
 
 async def _extract(docs: list[Document], rejected: list[Rejected], settings: Settings, genre: Genre,
                    backend: Backend, on_start: Callable[[int], None], on_done: Callable[[Outcome], None]) -> RunSummary:
-    """The run; SIGTERM or Ctrl-C ends it as `interrupted`, with what was done stored and the summary
-    returned."""
+    """The documents stored and the run; SIGTERM or Ctrl-C ends it as `interrupted`, with what was done
+    stored and the summary returned."""
     from asyncio import CancelledError
 
     from fazhi.agent.runs import Runner
@@ -131,6 +141,7 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
     status = "interrupted"
     with terminate_cancels():
         try:
+            store_documents(settings, genre, docs)  # while the pool's workers (if any) run the rules
             await runner.run(summary, todo, on_done)
             status = "ok" if not summary.failed else "failed"
         except CancelledError:
