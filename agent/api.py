@@ -78,7 +78,8 @@ def ingest(paths: Iterable[str | Path], options: Options | None = None) -> tuple
 def ingest_with(settings: Settings, genre: Genre, paths: Iterable[str | Path]) -> tuple[list[Document], list[Rejected]]:
     """Read `paths` into the store; an error (stored nothing) when they hold no readable report."""
     docs, rejected = read_input(paths)
-    store_documents(settings, genre, docs)
+    with Store(settings.db, genre) as store:
+        store.add_documents(docs)
     return docs, rejected
 
 
@@ -89,11 +90,6 @@ def read_input(paths: Iterable[str | Path]) -> tuple[list[Document], list[Reject
     if not docs:
         raise InputError(no_input(paths, rejected))
     return docs, rejected
-
-
-def store_documents(settings: Settings, genre: Genre, docs: list[Document]) -> None:
-    with Store(settings.db, genre) as store:
-        store.add_documents(docs)
 
 
 def extract(
@@ -141,13 +137,19 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
     status = "interrupted"
     with terminate_cancels():
         try:
-            store_documents(settings, genre, docs)  # while the pool's workers (if any) run the rules
+            # The offline rules wait on no model: their run holds the database (opened after the pool's
+            # workers are forked) rather than opening it for each batch, which costs a checkpoint each time.
+            runner.held = Store(settings.db, genre) if backend.name == "offline" else None
+            with runner.store() as store:
+                store.add_documents(docs)  # while the pool's workers (if any) run the rules
             await runner.run(summary, todo, on_done)
             status = "ok" if not summary.failed else "failed"
         except CancelledError:
             status = "interrupted"
         finally:
             runner.finish(summary, status)
+            if runner.held is not None:
+                runner.held.close()
             await backend.aclose()
     return summary
 
