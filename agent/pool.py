@@ -23,7 +23,7 @@ from fazhi.agent.genre import Genre
 
 MIN_DOCS = 8
 MIN_CHARS = 400_000  # below this the pool's start-up costs more than a second core gains
-CHUNKS_PER_WORKER = 6  # several chunks each, so that one slow chunk does not leave a core idle
+CHUNKS_PER_WORKER = 8  # several chunks each, so that one slow chunk does not leave a core idle
 Texts = list[tuple[str, str]]  # (doc_id, text)
 Results = dict[str, tuple[Any, str | None, float]]  # doc_id → (result, error, seconds)
 
@@ -39,12 +39,15 @@ def workers_for(docs: Sequence[Document], cores: int | None = None) -> int:
 
 
 def chunks(texts: Texts, count: int) -> list[Texts]:
-    """`texts` cut, in order, into about `count` chunks of similar size in characters."""
-    size = max(1, sum(len(t) for _, t in texts) // max(count, 1))
+    """`texts` cut, in order, into about `count` chunks, each smaller than the one before (their shares
+    of the characters go count, count - 1, … 1): the last chunks are short, so the workers finish at
+    nearly the same time and the last results to store are few."""
+    count = max(count, 1)
+    unit = sum(len(t) for _, t in texts) / (count * (count + 1) / 2)
     out: list[Texts] = [[]]
     held = 0
     for item in texts:
-        if held >= size:
+        if out[-1] and held >= max(count - len(out) + 1, 1) * unit:
             out.append([])
             held = 0
         out[-1].append(item)

@@ -16,6 +16,7 @@ Given a `trace` list, `extract_metrics` records there what became of every numbe
 the rules match are in data/words.toml (see `lexicon`).
 """
 
+import functools
 import itertools
 import re
 from bisect import bisect_right
@@ -171,7 +172,7 @@ class Doc:
         self.text = text
         self.report_year = report_year  # the year the report covers (0: unknown)
         self.flat = halfwidth(text)
-        self.clause_stops = sorted(m.start() for rx in CLAUSE_STOP_RES for m in rx.finditer(self.flat))
+        self.clause_stops = sorted([m.start() for rx in CLAUSE_STOP_RES for m in rx.finditer(self.flat)])
         self.sentence_stops = [m.start() for m in SENTENCE_STOP_RE.finditer(self.flat)]
         self.phrase_stops = [m.start() for m in PHRASE_STOP_RE.finditer(self.flat)]
         self.line_starts = [m.end() for m in re.finditer(r"\n", self.flat)]
@@ -411,6 +412,7 @@ def _target(doc: Doc, q: Quantity, lo: int) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # a heading is in force over many numbers
 def _announces_plans(heading: str, report_year: int) -> bool:
     if any(w in heading for w in RESULT_HEADINGS):
         return False

@@ -18,6 +18,7 @@ time linear in the text.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from bisect import bisect_right
@@ -318,7 +319,12 @@ def field_cuts(line: str) -> list[int]:
 def holds_any(line: str, chars: str) -> bool:
     """Whether the line holds any of the characters: the test before a pattern that would try every
     position of a line that cannot match it (one that starts with optional spaces)."""
-    return any(ch in line for ch in chars)
+    return char_class(chars).search(line) is not None
+
+
+@functools.cache
+def char_class(chars: str) -> re.Pattern[str]:
+    return re.compile(f"[{re.escape(chars)}]")
 
 
 def weak_label_stands(line: str, pos: int) -> bool:
