@@ -5,7 +5,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from agent.grounding import COMPOSE_FREE, LONG_TEXT, QUOTES, nfkc, normalise
+from fazhi.agent.grounding import COMPOSE_FREE, LONG_TEXT, QUOTES, nfkc, normalise
 
 
 def reference(text: str) -> str:
