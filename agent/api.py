@@ -77,12 +77,18 @@ def ingest(paths: Iterable[str | Path], options: Options | None = None) -> tuple
 
 def ingest_with(settings: Settings, genre: Genre, paths: Iterable[str | Path]) -> tuple[list[Document], list[Rejected]]:
     """Read `paths` into the store; an error (stored nothing) when they hold no readable report."""
+    docs, rejected = read_input(paths)
+    with Store(settings.db, genre) as store:
+        store.add_documents(docs)
+    return docs, rejected
+
+
+def read_input(paths: Iterable[str | Path]) -> tuple[list[Document], list[Rejected]]:
+    """The documents of `paths`, and the files rejected; an error when they hold no readable report."""
     paths = list(paths)
     docs, rejected = read_documents(Path(p) for p in paths)
     if not docs:
         raise InputError(no_input(paths, rejected))
-    with Store(settings.db, genre) as store:
-        store.add_documents(docs)
     return docs, rejected
 
 
@@ -96,7 +102,7 @@ def extract(
     """Ingest `paths`, then extract every document that has no current result (all with force)."""
     settings = resolve(options or Options())
     genre = import_genre(settings.genre)
-    docs, rejected = ingest_with(settings, genre, paths)
+    docs, rejected = read_input(paths)  # stored by the run, once the offline rules' workers are started
     backend, notice = make_backend(settings, genre)
     if notice:
         notify(notice)
@@ -114,8 +120,8 @@ def no_input(paths: list[str | Path], rejected: list[Rejected]) -> str:
 
 async def _extract(docs: list[Document], rejected: list[Rejected], settings: Settings, genre: Genre,
                    backend: Backend, on_start: Callable[[int], None], on_done: Callable[[Outcome], None]) -> RunSummary:
-    """The run; SIGTERM or Ctrl-C ends it as `interrupted`, with what was done stored and the summary
-    returned."""
+    """The documents stored and the run; SIGTERM or Ctrl-C ends it as `interrupted`, with what was done
+    stored and the summary returned."""
     from asyncio import CancelledError
 
     from fazhi.agent.runs import Runner
@@ -131,12 +137,19 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
     status = "interrupted"
     with terminate_cancels():
         try:
+            # The offline rules wait on no model: their run holds the database (opened after the pool's
+            # workers are forked) rather than opening it for each batch, which costs a checkpoint each time.
+            runner.held = Store(settings.db, genre) if backend.name == "offline" else None
+            with runner.store() as store:
+                store.add_documents(docs)  # while the pool's workers (if any) run the rules
             await runner.run(summary, todo, on_done)
             status = "ok" if not summary.failed else "failed"
         except CancelledError:
             status = "interrupted"
         finally:
             runner.finish(summary, status)
+            if runner.held is not None:
+                runner.held.close()
             await backend.aclose()
     return summary
 

@@ -10,19 +10,21 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fazhi.agent.cache import content_hash
 from fazhi.agent.calllog import CallRecord, labelled, scope
 from fazhi.agent.checks import Parts
 from fazhi.agent.chunking import Chunk, chunk, estimate_tokens, split_chunk
+from fazhi.agent.conversation import Answer, Truncated
 from fazhi.agent.documents import Document
 from fazhi.agent.errors import ExtractionError, FazhiError
 from fazhi.agent.genre import Genre, Layout, Part, Task
 from fazhi.agent.grounding import SourceIndex, normalise, source_index
-from fazhi.agent.llm import Answer, ModelClient, Truncated
-from fazhi.agent.pacing import message_units
 from pydantic import BaseModel
+
+if TYPE_CHECKING:  # the model libraries (openai, instructor, httpx) load with a model, not for the offline rules
+    from fazhi.agent.llm import ModelClient
 
 USER_TEMPLATE = "<document>\n{text}\n</document>"
 COMBINED = ("Do all of the tasks above for the text: answer with one JSON object holding each task's key "
@@ -179,7 +181,7 @@ class LLMBackend:
 
     name = "llm"
 
-    def __init__(self, genre: Genre, client: ModelClient, profile_name: str) -> None:
+    def __init__(self, genre: Genre, client: "ModelClient", profile_name: str) -> None:
         self.genre = genre
         self.client = client
         self.model = client.profile.model
@@ -304,6 +306,8 @@ class LLMBackend:
         limit = self.max_doc_tokens
         if limit is None:
             return None
+        from fazhi.agent.pacing import message_units
+
         pacer = self.client.pacer
         tokens = sum(pacer.estimate(message_units(self.request(run, ask)[0])) for ask in asks)
         if tokens <= limit:

@@ -2,7 +2,8 @@
 order the documents were given.
 
 The rules are pure Python and CPU-bound, so one process uses one core. `PooledOffline` is the offline
-backend with its work done by `workers` processes (forked, so they start with the genre imported); a run
+backend with its work done by `workers` processes (forked, so they start with the rules loaded: it
+extracts the first document itself before forking them); a run
 too small to gain from it (fewer than MIN_DOCS documents or MIN_CHARS characters, or one core) stays in
 this process. Results are the same either way: the rules are deterministic, and `map_rules` gives them
 in input order.
@@ -23,9 +24,10 @@ from fazhi.agent.genre import Genre
 
 MIN_DOCS = 8
 MIN_CHARS = 400_000  # below this the pool's start-up costs more than a second core gains
-CHUNKS_PER_WORKER = 6  # several chunks each, so that one slow chunk does not leave a core idle
+CHUNKS_PER_WORKER = 8  # several chunks each, so that one slow chunk does not leave a core idle
 Texts = list[tuple[str, str]]  # (doc_id, text)
-Results = dict[str, tuple[Any, str | None, float]]  # doc_id → (result, error, seconds)
+Result = tuple[Any, str | None, float]  # (result, error, seconds)
+Results = dict[str, Result]  # doc_id → its result
 
 _genre: Genre | None = None  # a worker's genre, set by `load`
 
@@ -39,12 +41,15 @@ def workers_for(docs: Sequence[Document], cores: int | None = None) -> int:
 
 
 def chunks(texts: Texts, count: int) -> list[Texts]:
-    """`texts` cut, in order, into about `count` chunks of similar size in characters."""
-    size = max(1, sum(len(t) for _, t in texts) // max(count, 1))
+    """`texts` cut, in order, into about `count` chunks, each smaller than the one before (their shares
+    of the characters go count, count - 1, … 1): the last chunks are short, so the workers finish at
+    nearly the same time and the last results to store are few."""
+    count = max(count, 1)
+    unit = sum(len(t) for _, t in texts) / (count * (count + 1) / 2)
     out: list[Texts] = [[]]
     held = 0
     for item in texts:
-        if held >= size:
+        if out[-1] and held >= max(count - len(out) + 1, 1) * unit:
             out.append([])
             held = 0
         out[-1].append(item)
@@ -60,16 +65,18 @@ def load(genre: Genre) -> None:
 
 
 def run_chunk(texts: Texts) -> Results:
-    """The rules over one chunk in a worker; a rule bug fails its document, not the chunk."""
+    """The rules over one chunk in a worker."""
     assert _genre is not None
-    results: Results = {}
-    for doc_id, text in texts:
-        started = time.perf_counter()
-        try:
-            results[doc_id] = (_genre.offline(text), None, time.perf_counter() - started)
-        except Exception as exc:
-            results[doc_id] = (None, f"offline rules failed: {type(exc).__name__}: {exc}", 0.0)
-    return results
+    return {doc_id: rules_of(_genre, text) for doc_id, text in texts}
+
+
+def rules_of(genre: Genre, text: str) -> Result:
+    """The rules over one text; a rule bug fails its document, not the others."""
+    started = time.perf_counter()
+    try:
+        return genre.offline(text), None, time.perf_counter() - started
+    except Exception as exc:
+        return None, f"offline rules failed: {type(exc).__name__}: {exc}", 0.0
 
 
 def executor(genre: Genre, workers: int) -> ProcessPoolExecutor:
@@ -95,18 +102,25 @@ class PooledOffline(OfflineBackend):
         self.pool = executor(genre, workers)
         self.workers = workers
         self.pending: dict[str, Future[Results]] = {}
+        self.ready: Results = {}  # done in this process
 
     def start(self, docs: Sequence[Document]) -> None:
-        """Send the documents to the pool, in chunks (the workers start now, before any signal handler)."""
-        for chunk in chunks([(d.doc_id, d.text) for d in docs], self.workers * CHUNKS_PER_WORKER):
+        """Extract the first document here, which loads the rules (the workers, forked after, have them
+        loaded rather than each loading them again), and send the others to the pool in chunks (the
+        workers start now, before any signal handler)."""
+        if docs:
+            self.ready[docs[0].doc_id] = rules_of(self.genre, docs[0].text)
+        for chunk in chunks([(d.doc_id, d.text) for d in docs[1:]], self.workers * CHUNKS_PER_WORKER):
             future = self.pool.submit(run_chunk, chunk)
             self.pending.update((doc_id, future) for doc_id, _ in chunk)
 
     async def extract(self, doc: Document) -> Outcome:
-        future = self.pending.pop(doc.doc_id, None)
-        if future is None:
+        if doc.doc_id in self.ready:
+            result, error, seconds = self.ready.pop(doc.doc_id)
+        elif (future := self.pending.pop(doc.doc_id, None)) is not None:
+            result, error, seconds = (await asyncio.wrap_future(future))[doc.doc_id]
+        else:
             return await super().extract(doc)
-        result, error, seconds = (await asyncio.wrap_future(future))[doc.doc_id]
         return Outcome(doc.doc_id, result, error=error, latency_s=seconds)
 
     async def aclose(self) -> None:

@@ -34,15 +34,19 @@ def _halfwidth_table() -> dict[int, str]:
     return table
 
 
-HALFWIDTH = str.maketrans(_halfwidth_table())
+HALFWIDTH = {chr(code): ch for code, ch in _halfwidth_table().items() if chr(code) != ch}
+FULL_WIDTH = re.compile(f"[{re.escape(''.join(HALFWIDTH))}]")
 
 
 def halfwidth(text: str) -> str:
     """Full-width digits, letters and signs as ASCII; same length as `text`, so offsets carry over.
 
-    The full-width comma （，）stays as it is: in Chinese it separates clauses.
+    The full-width comma （，）stays as it is: in Chinese it separates clauses. Each character present
+    is replaced throughout (what str.translate does, character by character, several times slower).
     """
-    return text.translate(HALFWIDTH)
+    for ch in set(FULL_WIDTH.findall(text)):
+        text = text.replace(ch, HALFWIDTH[ch])
+    return text
 
 
 @dataclass(frozen=True)

@@ -42,3 +42,9 @@ def test_importing_the_cli_loads_no_model_library() -> None:
                                   ("--help",), ("fixtures", "--help")])
 def test_read_only_commands_import_no_model_library(args: tuple[str, ...]) -> None:
     assert imported_by(*args) == []
+
+
+def test_offline_extraction_imports_no_model_library(samples: Path, tmp_path: Path) -> None:
+    loaded = imported_by("extract", str(samples / "huzhu-2024.txt"), "--backend", "offline",
+                         "--db", str(tmp_path / "offline.duckdb"))
+    assert not set(loaded) & {"openai", "instructor", "httpx"}

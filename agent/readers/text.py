@@ -18,9 +18,12 @@ TEXT_SHARE = 0.9
 UTF16_HINT = "looks like UTF-16 without a byte-order mark but does not decode cleanly: re-encode it as UTF-8"
 
 
+CONTROL_BYTES = bytes([*range(9), *range(14, 32)])  # control characters no text holds
+
+
 def looks_binary(raw: bytes) -> bool:
     sample = raw[:SAMPLE_BYTES]
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    controls = len(sample) - len(sample.translate(None, CONTROL_BYTES))
     return b"\x00" in sample or controls > len(sample) // 100
 
 

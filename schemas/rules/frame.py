@@ -17,7 +17,6 @@ from fazhi.schemas.rules.headings import heading_match, markers
 from fazhi.schemas.rules.lexicon import alt, words
 
 LINE_RE = re.compile(r"[^\n\r\u2028\u2029]+")
-SPACE_RE = re.compile(r"\s+")
 SENTENCE_PUNCT = "。，,；;！!？?"
 LONG_LINE = 1500
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
@@ -81,7 +80,7 @@ def layout_lines(text: str) -> list[Line]:
 
 
 def compact(s: str) -> str:
-    return SPACE_RE.sub("", s)
+    return "".join(s.split())
 
 
 # ---------------------------------------------------------------- line kinds

@@ -16,6 +16,7 @@ Given a `trace` list, `extract_metrics` records there what became of every numbe
 the rules match are in data/words.toml (see `lexicon`).
 """
 
+import functools
 import itertools
 import re
 from bisect import bisect_right
@@ -77,7 +78,11 @@ QUANTITY_RE = re.compile(
     rf"(?<![\d.])(?P<num>\d+(?:[,，]\d{{3}}(?!\d))*(?:\.\d+)?|{CHINESE})"
     rf"(?P<q1>余|多)?(?P<mult>{alt(MULTIPLIER)})?(?P<q2>余|多)?[ \u00a0]?(?P<unit>{alt(UNITS)})?"
 )
-CLAUSE_STOP_RE = re.compile(r"[；;。：:！？!?\n]|(?<!\d)[,，]|[,，](?!\d{3}(?!\d))")
+# Clause stops: the marks below, and a comma unless it groups thousands (1,234). Two patterns, each
+# starting with its character class (which the regex engine scans for fast), rather than one alternation.
+CLAUSE_MARK_RE = re.compile(r"[；;。：:！？!?\n]")
+CLAUSE_COMMA_RE = re.compile(r"[,，](?:(?<!\d[,，])|(?!\d{3}(?!\d)))")
+CLAUSE_STOP_RES = (CLAUSE_MARK_RE, CLAUSE_COMMA_RE)
 SENTENCE_STOP_RE = re.compile(r"[。！？!?\n]")
 PHRASE_STOP_RE = re.compile(r"[。！？!?\n；;]")
 SHIELD_RE = re.compile(
@@ -167,7 +172,7 @@ class Doc:
         self.text = text
         self.report_year = report_year  # the year the report covers (0: unknown)
         self.flat = halfwidth(text)
-        self.clause_stops = [m.start() for m in CLAUSE_STOP_RE.finditer(self.flat)]
+        self.clause_stops = sorted([m.start() for rx in CLAUSE_STOP_RES for m in rx.finditer(self.flat)])
         self.sentence_stops = [m.start() for m in SENTENCE_STOP_RE.finditer(self.flat)]
         self.phrase_stops = [m.start() for m in PHRASE_STOP_RE.finditer(self.flat)]
         self.line_starts = [m.end() for m in re.finditer(r"\n", self.flat)]
@@ -407,6 +412,7 @@ def _target(doc: Doc, q: Quantity, lo: int) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # a heading is in force over many numbers
 def _announces_plans(heading: str, report_year: int) -> bool:
     if any(w in heading for w in RESULT_HEADINGS):
         return False

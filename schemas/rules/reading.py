@@ -18,6 +18,7 @@ time linear in the text.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from bisect import bisect_right
@@ -196,10 +197,13 @@ def first_of(texts: list[str], i: int) -> bool:
 
 # ---------------------------------------------------------------- hard wraps
 
+NARROW = re.compile("[\x00-\u2e7f]")  # counted as 3/4 of a CJK character
+
+
 def width(s: str) -> float:
     """Width of a line, between display width (a Latin character or digit is half a CJK character's)
     and character count, so that text wrapped either way reads as full lines."""
-    return sum(1.0 if ord(ch) >= 0x2E80 else 0.75 for ch in s)
+    return len(s) - 0.25 * len(NARROW.findall(s))
 
 
 def wrap_width(raw: str, lines: list[Line]) -> float | None:
@@ -232,9 +236,9 @@ def prose_cut(line: str) -> bool:
     heading or a field)."""
     if closed(line) or DATE_TAIL.search(line) or len(CJK.findall(line)) < 0.3 * len(line):
         return False
-    if len(BREADCRUMB_STEP.findall(line)) >= 2 or "|" in line or "｜" in line:
+    if "|" in line or "｜" in line or len(breadcrumb_steps(line)) >= 2:
         return False
-    return not (FIELD_LABEL.match(line) or STANDALONE.search(line))
+    return not (FIELD_LABEL.match(line) or (STANDALONE_WORDS.search(line) and STANDALONE.search(line)))
 
 
 def closed(line: str) -> bool:
@@ -261,6 +265,7 @@ def label_pattern(label: str) -> str:
 
 LABELS = "|".join(map(label_pattern, sorted(dict.fromkeys(words("fields.labels")), key=len, reverse=True)))
 FIELD_LABEL = re.compile(rf"[\[【(（]?\s*(?P<label>{LABELS})\s*(?:[\]】)）]\s*[:：]?|[:：])")
+ANY_LABEL = re.compile(LABELS)  # in every field label's match: a line without one has none (a fast scan)
 STRONG_LABELS = frozenset(words("fields.strong"))
 DATE_VALUE = r"\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
 ORG_VALUE = (rf"\s*(?:{alt(words('fields.own_site'))}|[\u4e00-\u9fff（）()]{{2,30}}?"
@@ -270,14 +275,24 @@ FIELD_VALUES = {
     "org": re.compile(ORG_VALUE), "url": re.compile(r"\s*https?://[!-~]+"), "code": re.compile(r"\s*[0-9A-Za-z/\-]+"),
 }
 LABEL_VALUE = table("fields.values")
-STANDALONE = re.compile(
-    r"[\[【]?字体[:：]?\s*[\[【]?\s*大\s*中\s*小\s*[\]】]*"
-    rf"|(?:{alt(words('fields.page_tools_colon'))})[:：]?|{alt(words('fields.page_tools'))}"
-    r"|(?:[\u4e00-\u9fff]{1,2}\s*)?ICP备\s*\d+号(?:-\d+)?|[\u4e00-\u9fff]公网安备\s*\d+号"
-    rf"|[【\[]\s*(?:{alt(words('fields.page_tool_buttons'))})[^】\]]{{0,4}}[】\]]"
-    r"|建议使用[^。，]{0,24}?(?:分辨率|浏览器)(?:浏览|访问)?|共\d+条|每页\d+条"
+STANDALONE_SHAPES = (  # (words every match holds, the page tool's pattern)
+    ("字体", r"[\[【]?字体[:：]?\s*[\[【]?\s*大\s*中\s*小\s*[\]】]*"),
+    (alt(words("fields.page_tools_colon")), rf"(?:{alt(words('fields.page_tools_colon'))})[:：]?"),
+    (alt(words("fields.page_tools")), alt(words("fields.page_tools"))),
+    ("ICP备", r"(?:[\u4e00-\u9fff]{1,2}\s*)?ICP备\s*\d+号(?:-\d+)?"),
+    ("公网安备", r"[\u4e00-\u9fff]公网安备\s*\d+号"),
+    (alt(words("fields.page_tool_buttons")),
+     rf"[【\[]\s*(?:{alt(words('fields.page_tool_buttons'))})[^】\]]{{0,4}}[】\]]"),
+    ("建议使用", r"建议使用[^。，]{0,24}?(?:分辨率|浏览器)(?:浏览|访问)?"),
+    (r"共\d+条", r"共\d+条"),
+    (r"每页\d+条", r"每页\d+条"),
 )
-BULLET = re.compile(r"(?<=\S)\s*[·•●◆■▪►]")
+STANDALONE = re.compile("|".join(shape for _, shape in STANDALONE_SHAPES))
+# Every page tool holds one of these words: a line without any has none (a fast scan, where STANDALONE
+# itself tries every character).
+STANDALONE_WORDS = re.compile("|".join(held for held, _ in STANDALONE_SHAPES))
+BULLETS = "·•●◆■▪►"
+BULLET = re.compile(rf"(?<=\S)\s*[{BULLETS}]")
 SEPARATOR_BEFORE = " \t\u3000|｜]】)）"
 TITLE_ENDINGS = words("reading.page_title_endings")
 
@@ -285,8 +300,8 @@ TITLE_ENDINGS = words("reading.page_title_endings")
 def field_cuts(line: str) -> list[int]:
     """Where a labelled field (发布日期：…, 来源：…) or a page tool (字号 大中小, 打印, 分享到) begins and,
     when its value has a known shape (a date, a count, a body's name, a link), where it ends."""
-    cuts = []
-    for m in FIELD_LABEL.finditer(line):
+    cuts: list[int] = []
+    for m in FIELD_LABEL.finditer(line) if ANY_LABEL.search(line) else ():
         label = compact(m["label"])
         spaced = label != m["label"]  # 名　　称, 文　　号: a label set out as one
         if not (label in STRONG_LABELS or spaced or weak_label_stands(line, m.start("label"))):
@@ -296,9 +311,20 @@ def field_cuts(line: str) -> list[int]:
         value = shape.match(line, m.end()) if shape else None
         if value is not None and (value.end() > m.end() or LABEL_VALUE[label] == "count"):
             cuts.append(value.end())
-    for m in STANDALONE.finditer(line):
+    for m in STANDALONE.finditer(line) if STANDALONE_WORDS.search(line) else ():
         cuts += [m.start(), m.end()]
-    return cuts + [m.start() for m in BULLET.finditer(line)]
+    return cuts + ([m.start() for m in BULLET.finditer(line)] if holds_any(line, BULLETS) else [])
+
+
+def holds_any(line: str, chars: str) -> bool:
+    """Whether the line holds any of the characters: the test before a pattern that would try every
+    position of a line that cannot match it (one that starts with optional spaces)."""
+    return char_class(chars).search(line) is not None
+
+
+@functools.cache
+def char_class(chars: str) -> re.Pattern[str]:
+    return re.compile(f"[{re.escape(chars)}]")
 
 
 def weak_label_stands(line: str, pos: int) -> bool:
@@ -388,6 +414,7 @@ SIGNATURE_TAIL = re.compile(
 SENTENCE_START = re.compile(r"[。！？!?]\s*")
 CLOSING_WORDS = re.compile(
     rf"(?<=[。！？!?])\s*(?:{alt(words('frame.closing_phrases'))}|以上报告[，,]?请(?:予)?审议)")
+CLOSING_HELD = re.compile(rf"{alt(words('frame.closing_phrases'))}|以上报告")  # in every closing
 
 SALUTATION = re.compile(rf"(?:主任、副主任[，,、]\s*)?各位(?:{alt(words('reading.addressees'))})[：:，,]")
 TITLE_AT_START = re.compile(
@@ -397,7 +424,8 @@ TITLE_AT_START = re.compile(
 SUBTITLE = re.compile(r"——\s*\d{4}\s*年")
 
 
-BREADCRUMB_STEP = re.compile(r"\s*[>»›]\s*")
+BREADCRUMB_MARKS = ">»›"
+BREADCRUMB_STEP = re.compile(rf"\s*[{BREADCRUMB_MARKS}]\s*")
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]\s*\d{1,4}\s*号")
 RED_HEAD = re.compile(rf"(?:{alt(words('orgs.red_head'))})文件")
 
@@ -406,8 +434,10 @@ def opening_cuts(line: str, starts: list[int]) -> list[int]:
     """A report's title, subtitle (——2024年1月9日在…会议上) and salutation (各位代表：) run into the text
     that follows them, where a line (or a stretch cut from it) starts; a title run on after a breadcrumb's
     last step (…> 年度报告长沙市司法局2024年度…报告) starts where its place name does."""
-    cuts = [m.start() for m in SALUTATION.finditer(line, 0, 200) if m.start() and line[m.start() - 1] not in "。，,"]
-    heads = [*DOC_NUMBER.finditer(line, 0, 300), *RED_HEAD.finditer(line, 0, 100)]
+    salutations = SALUTATION.finditer(line, 0, 200) if line.find("各位", 0, 200) >= 0 else ()  # in every one
+    cuts = [m.start() for m in salutations if m.start() and line[m.start() - 1] not in "。，,"]
+    numbers = DOC_NUMBER.finditer(line, 0, 300) if line.find("号", 0, 300) >= 0 else ()  # every one ends in 号
+    heads = [*numbers, *RED_HEAD.finditer(line, 0, 100)]
     cuts += [c for m in heads for c in (m.start(), m.end())] if len(line) > 60 else []
     for start in [*starts, *breadcrumb_titles(line), *(m.end() for m in heads)]:
         title = TITLE_AT_START.match(line, start)
@@ -418,12 +448,16 @@ def opening_cuts(line: str, starts: list[int]) -> list[int]:
 
 def breadcrumb_titles(line: str) -> list[int]:
     """Where a place name starts inside a breadcrumb's last step (the title that a crawler ran on)."""
-    steps = list(BREADCRUMB_STEP.finditer(line))
+    steps = breadcrumb_steps(line)
     if len(steps) < 2:
         return []
     last = steps[-1].end()
     named = [a for a, _, _ in gazetteer.mentions(line, last)] + [a for a, _, _, _ in areas.find_areas(line[last:])]
     return [min(a if a >= last else a + last for a in named)] if named else []
+
+
+def breadcrumb_steps(line: str) -> list[re.Match[str]]:
+    return list(BREADCRUMB_STEP.finditer(line)) if holds_any(line, BREADCRUMB_MARKS) else []
 
 
 def paragraph_cuts(line: str) -> list[int]:
@@ -437,7 +471,8 @@ def paragraph_cuts(line: str) -> list[int]:
     return cuts
 
 
-CELL_SEPARATOR = re.compile(r"\s*[|｜]\s*")
+CELL_MARKS = "|｜"
+CELL_SEPARATOR = re.compile(rf"\s*[{CELL_MARKS}]\s*")
 VALUE_THEN_WORDS = re.compile(  # atomic: a unit, when there is one, belongs to the figure
     r"(?>[+＋\-－−]?\d[\d.,，]*\s*(?:万|亿)?\s*(?:%|‰|个百分点|[件个名人次项元户家份条起场期卷宗]{1,2})?)"
     r"(?![年月日])(?=[\u4e00-\u9fff（(]{2})"
@@ -452,7 +487,7 @@ def table_cuts(line: str) -> list[int]:
     """Rows of a table that lost its line breaks (…| 312件 | +8.3%行政复议受理 | 287件 |…): a cell that
     holds a figure and then words ends its row there, and so does a header cell (同比) run into the
     first row's label; the header's first cell (指标) starts a line."""
-    seps = list(CELL_SEPARATOR.finditer(line))
+    seps = list(CELL_SEPARATOR.finditer(line)) if holds_any(line, CELL_MARKS) else []
     if len(seps) < 2:
         return []
     first = FIRST_COLUMN.search(line, 0, seps[0].start())
@@ -473,14 +508,20 @@ INLINE_PAGE_NUMBER = re.compile(
     r"[—－–―]\s*\d{1,3}\s*[—－–―]|(?<=\s)-\s\d{1,3}\s-(?=\s)|第\s*\d{1,3}\s*页\s*共\s*\d{1,3}\s*页")
 
 
+INLINE_PAGE_MARKS = "—－–―-页"  # every inline page number holds one
+
+
 def furniture_cuts(line: str) -> list[int]:
     """Page numbers and publicity notes (（此件公开发布）) inside a line (a PDF's text on one line)."""
-    return [c for rx in (INLINE_PAGE_NUMBER, PUBLICITY_NOTE) for m in rx.finditer(line) for c in m.span()]
+    patterns = (INLINE_PAGE_NUMBER, PUBLICITY_NOTE) if holds_any(line, INLINE_PAGE_MARKS) else (PUBLICITY_NOTE,)
+    return [c for rx in patterns for m in rx.finditer(line) for c in m.span()]
 
 
 def closing_cuts(line: str) -> list[int]:
-    cuts = [m.start("sig") for m in SIGNATURE_TAIL.finditer(line)]
-    return cuts + [m.start() + len(m.group()) - len(m.group().lstrip()) for m in CLOSING_WORDS.finditer(line)]
+    dated = "月" in line and "日" in line  # every signature ends with its date
+    cuts = [m.start("sig") for m in SIGNATURE_TAIL.finditer(line)] if dated else []
+    closings = CLOSING_WORDS.finditer(line) if CLOSING_HELD.search(line) else ()
+    return cuts + [m.start() + len(m.group()) - len(m.group().lstrip()) for m in closings]
 
 
 # ---------------------------------------------------------------- assembly
