@@ -3,6 +3,8 @@ process, a batch of outcomes written in one statement per table as one at a time
 the one-pass normalisation map as the per-character definition, and each stored item's evidence as the
 stretch of its document between its offsets."""
 
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -67,6 +69,31 @@ def test_an_offline_run_through_the_pool_stores_what_one_in_process_stores(
     pooled = api.extract([tmp_path / "reports"], api.Options(backend="offline", db=str(tmp_path / "pool.duckdb")))
     assert alone.ok and pooled.ok and pooled.done == alone.done == 10
     assert stored(tmp_path / "pool.duckdb") == stored(tmp_path / "alone.duckdb") != []
+
+
+FORK_SPY = """
+import os, sys, threading
+from fazhi.agent import pool
+from fazhi.agent.cli import app
+pool.MIN_DOCS, pool.MIN_CHARS = 2, 0
+fork = os.fork
+def spy():
+    print("threads at fork:", threading.active_count(), file=sys.stderr)
+    return fork()
+os.fork = spy
+sys.argv = ["fazhi", "extract", sys.argv[1], "--backend", "offline", "--db", sys.argv[2]]
+app()
+"""
+
+
+def test_the_pool_forks_its_workers_while_this_process_has_one_thread(tmp_path: Path) -> None:
+    """A fork while another thread (DuckDB's, an executor's) holds a lock can deadlock the child (Python 3.12+
+    warns); the workers start before the database is opened or any thread is."""
+    done = subprocess.run([sys.executable, "-c", FORK_SPY, str(SAMPLES), str(tmp_path / "f.duckdb")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    forks = [line for line in done.stderr.splitlines() if line.startswith("threads at fork:")]
+    assert forks and set(forks) == {"threads at fork: 1"}
 
 
 def test_each_stored_item_quotes_its_document_between_its_offsets(tmp_path: Path) -> None:
