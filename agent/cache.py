@@ -7,14 +7,15 @@ turns the cache off for the rest of the run. Either is said once, as a warning n
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("fazhi.cache")
+WRITES = itertools.count()
 
 
 def canonical_json(value: Any) -> str:
@@ -25,6 +26,17 @@ def content_hash(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
 
 
+def exclusive_temp(target: Path) -> tuple[int, str]:
+    """A new file beside `target` to write it through, unique to this process and write (a file left by a
+    killed run is never reused: it is created exclusively)."""
+    while True:
+        path = f"{target}.{os.getpid()}-{next(WRITES)}.tmp"
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), path
+        except FileExistsError:
+            continue
+
+
 class AnswerCache:
     """Successful answers only, one JSON file each under `root/ab/abcdef….json`."""
 
@@ -32,6 +44,7 @@ class AnswerCache:
         self.root = Path(root)
         self.writable = True
         self.warnings: list[str] = []
+        self.folders: set[Path] = set()  # made (or found) by this run: not made again for every entry
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -60,6 +73,18 @@ class AnswerCache:
             return None
         return value
 
+    def temp_beside(self, target: Path) -> tuple[int, str]:
+        """A temporary file in the entry's folder, the folder made once a run (again if it was removed)."""
+        if target.parent not in self.folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(target.parent)
+        try:
+            return exclusive_temp(target)
+        except FileNotFoundError:
+            self.folders.discard(target.parent)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return exclusive_temp(target)
+
     def put(self, key: str, value: dict[str, Any]) -> None:
         """Write atomically, so that a killed run never leaves a half-written entry; a cache that cannot
         be written is turned off with a warning (the answer itself is not lost: it is stored)."""
@@ -69,8 +94,7 @@ class AnswerCache:
         tmp: str | None = None
         try:
             data = json.dumps(value, ensure_ascii=False).encode("utf-8")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            fd, tmp = self.temp_beside(target)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, target)
