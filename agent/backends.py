@@ -32,6 +32,8 @@ ANSWER_PER_TEXT = 1.5
 CONTEXT_TEMPLATE = "<context>{context}</context>\n"
 PART_GAP = "\n……\n"
 MIN_SPLIT_CHARS = 400  # an answer cut at the output limit splits its text in two down to this size
+INLINE_SEGMENT_CHARS = 20_000  # a shorter document is segmented in the event loop (about a millisecond): a
+# thread would cost more than that, and its hold on the GIL would stall the loop's other work
 
 
 @dataclass
@@ -288,7 +290,7 @@ class LLMBackend:
         started = time.perf_counter()
         if (refused := self.too_long(doc)) is not None:
             return refused
-        run = DocumentRun(doc, await asyncio.to_thread(self.genre.segment, doc.text))
+        run = DocumentRun(doc, await self.segment(doc.text))
         asks = self.plan(run.layout)
         if (over := self.over_budget(run, asks)) is not None:
             return over
@@ -299,6 +301,12 @@ class LLMBackend:
         if outcome.ok and outcome.result is not None and self.client.profile.crosscheck:
             outcome.crosscheck = await asyncio.to_thread(self.check, doc, outcome.result)
         return outcome
+
+    async def segment(self, text: str) -> Layout:
+        """The document's layout; a long one in a thread, so that requests in flight are not held up."""
+        if len(text) < INLINE_SEGMENT_CHARS:
+            return self.genre.segment(text)
+        return await asyncio.to_thread(self.genre.segment, text)
 
     def over_budget(self, run: DocumentRun, asks: list[Ask]) -> Outcome | None:
         """A document whose requests are estimated over the per-document token budget fails unasked."""
