@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
+from agent.chunking import wide_count
+
 if TYPE_CHECKING:  # the HTTP stack is loaded only when a request goes out (agent/sending.py)
     import httpx2
 
@@ -27,7 +29,6 @@ START_RATIO = 0.7  # tokens per CJK character before the first answer says bette
 OTHER_WEIGHT = 0.35  # a non-CJK character counts as this share of a CJK one (about 0.25 tokens)
 DEFAULT_PAUSE = 1.0  # seconds a 429 without any header pauses the run
 EPSILON = 1e-6  # seconds: a wait shorter than this is none (the clock cannot count it)
-WIDE_RUNS = re.compile("[\u2e81-\U0010ffff]+")  # characters above U+2E80 (CJK and wider) count as one unit
 DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -38,7 +39,7 @@ class PastDeadline(Exception):
 
 def units(text: str) -> float:
     """Characters weighted as tokens relative to a CJK character (one unit each)."""
-    wide = len(text) - len(WIDE_RUNS.sub("", text))
+    wide = wide_count(text)
     return wide + (len(text) - wide) * OTHER_WEIGHT
 
 
