@@ -85,11 +85,8 @@ class AnswerCache:
             target.parent.mkdir(parents=True, exist_ok=True)
             return exclusive_temp(target)
 
-    def put(self, key: str, value: dict[str, Any]) -> None:
-        """Write atomically, so that a killed run never leaves a half-written entry; a cache that cannot
-        be written is turned off with a warning (the answer itself is not lost: it is stored)."""
-        if not self.writable:
-            return
+    def write(self, key: str, value: dict[str, Any]) -> None:
+        """The entry written through a temporary file beside it and renamed (nothing left on a failure)."""
         target = self.path(key)
         tmp: str | None = None
         try:
@@ -98,10 +95,27 @@ class AnswerCache:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, target)
-        except OSError as exc:
+        except OSError:
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+            raise
+
+    def refresh(self, key: str, value: dict[str, Any]) -> None:
+        """Rewrite an entry that is already there (a new seal), silently: if the folder cannot be written,
+        the entry stays as it was and still answers."""
+        if self.writable:
+            with contextlib.suppress(OSError):
+                self.write(key, value)
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        """Write atomically, so that a killed run never leaves a half-written entry; a cache that cannot
+        be written is turned off with a warning (the answer itself is not lost: it is stored)."""
+        if not self.writable:
+            return
+        try:
+            self.write(key, value)
+        except OSError as exc:
             self.writable = False
             self.warn(f"cache folder {self.root} cannot be written ({exc.strerror or exc}): the cache is off for "
                       "this run; fix the folder or pass --cache-dir")

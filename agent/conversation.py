@@ -218,11 +218,24 @@ def files_hash(modules: tuple[str, ...]) -> str:
     return digest.hexdigest()
 
 
-def replayed(hit: dict[str, Any], parts: Parts, source: str) -> dict[str, Answer]:
+def is_sealed(hit: dict[str, Any], parts: Parts) -> bool:
+    return "sealed" in hit and hit["sealed"] == seal(hit, parts)
+
+
+def resealed(hit: dict[str, Any], parts: Parts, answers: dict[str, Answer]) -> dict[str, Any] | None:
+    """An entry that was not sealed by this code, sealed now if its answers passed this code's checks
+    whole (nothing newly dropped); else None."""
+    if any(len(a.dropped) != len(hit["answers"][name]["dropped"]) for name, a in answers.items()):
+        return None
+    entry = {"answers": hit["answers"], "attempts": hit.get("attempts", 1)}
+    return entry | {"sealed": seal(entry, parts)}
+
+
+def replayed(hit: dict[str, Any], parts: Parts, source: str, sealed: bool | None = None) -> dict[str, Answer]:
     """A cached exchange's answers: as sealed when they were checked by this code, else checked again
     against the text (the checks may have grown stricter, or the entry been edited)."""
     stored = hit["answers"]
-    if "sealed" in hit and hit["sealed"] == seal(hit, parts):
+    if is_sealed(hit, parts) if sealed is None else sealed:
         return {name: Answer(parts[name].model_validate(stored[name]["value"]), list(stored[name]["dropped"]),
                              hit.get("attempts", 1), True, stored[name].get("reasked", 0)) for name in parts}
     data = {name: value_of(parts[name], stored[name]["value"]) for name in parts}

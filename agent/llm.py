@@ -16,7 +16,16 @@ from pydantic import BaseModel
 from agent.cache import AnswerCache, content_hash
 from agent.calllog import CALL_SCOPE, labelled, record
 from agent.checks import Parts, request_model
-from agent.conversation import Answer, Conversation, Messages, Truncated, cached_entry, replayed
+from agent.conversation import (
+    Answer,
+    Conversation,
+    Messages,
+    Truncated,
+    cached_entry,
+    is_sealed,
+    replayed,
+    resealed,
+)
 from agent.errors import CacheMiss
 from agent.pacing import Pacer
 from agent.providers import MODES, Profile
@@ -98,14 +107,19 @@ class ModelClient:
         return answers
 
     def replay(self, key: str, hit: dict[str, Any], parts: Parts, source: str) -> dict[str, Answer] | None:
-        """A cached exchange, checked again; an entry of another shape is a miss (with a warning)."""
+        """A cached exchange (checked again unless sealed by this code, then sealed again when it passed);
+        an entry of another shape is a miss (with a warning)."""
         assert self.cache is not None
         try:
-            answers = replayed(hit, parts, source)
+            sealed = is_sealed(hit, parts)
+            answers = replayed(hit, parts, source, sealed)
+            entry = None if sealed else resealed(hit, parts, answers)
         except (KeyError, TypeError, ValueError, AttributeError):
             self.cache.warn(f"cache entry {self.cache.path(key)} is not a cached answer: asking the model instead "
                             "(delete it)")
             return None
+        if entry is not None:
+            self.cache.refresh(key, entry)
         record(self.profile.model, self.base_url, "ok", time.perf_counter(), cache_hit=True)
         return answers
 

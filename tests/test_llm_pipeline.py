@@ -251,3 +251,16 @@ def test_an_answer_edited_in_the_cache_after_it_was_sealed_is_checked_again(
     again = run(fake, [small], cache_dir=str(tmp_path / "cache"), force=True)
     assert (again.requests, again.dropped) == (0, 1)
     assert query("SELECT count(*) FROM latest_metrics WHERE value = 99999") == [(0,)]
+
+
+def test_an_answer_sealed_by_other_code_is_sealed_again_once_it_passes_the_checks(
+    fake: FakeLLM, small: Path, tmp_path: Path
+) -> None:
+    first = run(fake, [small], cache_dir=str(tmp_path / "cache"))
+    entries = list((tmp_path / "cache").rglob("*.json"))
+    for entry in entries:
+        entry.write_text(json.dumps(json.loads(entry.read_text(encoding="utf-8")) | {"sealed": "older code"}),
+                         encoding="utf-8")
+    again = run(fake, [small], cache_dir=str(tmp_path / "cache"), force=True)
+    assert (again.requests, again.items, again.dropped) == (0, first.items, first.dropped)
+    assert all(json.loads(e.read_text(encoding="utf-8"))["sealed"] != "older code" for e in entries)
