@@ -15,17 +15,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from agent.config import Options, Settings, resolve
-from agent.documents import SUFFIXES, Document, Rejected, read_documents
-from agent.errors import ConfigError, FazhiError, InputError
-from agent.genre import Genre
-from agent.store import Store
+from fazhi.agent.config import Options, Settings, resolve
+from fazhi.agent.documents import SUFFIXES, Document, Rejected, read_documents
+from fazhi.agent.errors import ConfigError, FazhiError, InputError
+from fazhi.agent.genre import Genre
+from fazhi.agent.store import Store
 
 if TYPE_CHECKING:
-    from agent.backends import Backend, Outcome
-    from agent.batch.flow import BatchStatus, Collected, Submitted
-    from agent.llm import ModelClient
-    from agent.runs import RunSummary
+    from fazhi.agent.backends import Backend, Outcome
+    from fazhi.agent.batch.flow import BatchStatus, Collected, Submitted
+    from fazhi.agent.llm import ModelClient
+    from fazhi.agent.runs import RunSummary
 
 __all__ = ["Options", "Settings", "extract", "ingest", "issues", "metrics", "open_store", "reports", "resolve",
            "show"]
@@ -53,8 +53,8 @@ def import_genre(spec: str) -> Genre:
 
 
 def make_client(settings: Settings) -> ModelClient:
-    from agent.cache import AnswerCache
-    from agent.llm import ModelClient
+    from fazhi.agent.cache import AnswerCache
+    from fazhi.agent.llm import ModelClient
 
     cache = AnswerCache(Path(settings.cache_dir)) if settings.use_cache or settings.replay_only else None
     return ModelClient(settings.provider_profile(), settings.key(), cache, replay_only=settings.replay_only)
@@ -62,7 +62,7 @@ def make_client(settings: Settings) -> ModelClient:
 
 def make_backend(settings: Settings, genre: Genre) -> tuple[Backend, str | None]:
     """The backend the settings ask for, and a notice when the offline default was chosen."""
-    from agent.backends import LLMBackend, OfflineBackend
+    from fazhi.agent.backends import LLMBackend, OfflineBackend
 
     if not settings.use_model:
         return OfflineBackend(genre), OFFLINE_NOTICE if settings.backend == "auto" else None
@@ -118,12 +118,12 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
     returned."""
     from asyncio import CancelledError
 
-    from agent.runs import Runner
+    from fazhi.agent.runs import Runner
 
     concurrency = settings.concurrency if settings.from_command_line("concurrency") else backend.concurrency
     runner = Runner(settings.db, genre, backend, concurrency, settings.max_cost)
     summary, todo = runner.start(docs, settings.force)
-    from agent.pool import with_pool  # multiprocessing only for a run that extracts
+    from fazhi.agent.pool import with_pool  # multiprocessing only for a run that extracts
 
     backend = runner.backend = with_pool(backend, todo)  # the offline rules on every core
     summary.rejected = rejected
@@ -194,14 +194,14 @@ def batch_submit(paths: Iterable[str | Path], options: Options | None = None,
                  write_jsonl: Path | None = None) -> Submitted:
     """Plan the documents and send their first requests as one batch (or write it for vllm run-batch):
     see agent/batch. Returns a `Submitted` (the batch id, the run, the requests sent)."""
-    from agent.batch.flow import submit
+    from fazhi.agent.batch.flow import submit
 
     return submit(paths, options or Options(), write_jsonl)
 
 
 def batch_status(batch_id: str | None = None, options: Options | None = None) -> list[BatchStatus]:
     """Each batch's status (without an id: the batches not collected yet), a list of `BatchStatus`."""
-    from agent.batch.flow import status
+    from fazhi.agent.batch.flow import status
 
     return status(batch_id, options or Options())
 
@@ -210,7 +210,7 @@ def batch_collect(batch_id: str | None = None, options: Options | None = None, l
                   from_jsonl: Path | None = None, write_jsonl: Path | None = None) -> list[Collected]:
     """Read a finished batch, store the documents it completes, and send their re-asks as the next round
     (or live): a list of `Collected`, one per run advanced."""
-    from agent.batch.flow import collect
+    from fazhi.agent.batch.flow import collect
 
     return collect(batch_id, options or Options(), live_reasks, from_jsonl, write_jsonl)
 

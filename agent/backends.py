@@ -14,16 +14,16 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from agent.cache import content_hash
-from agent.calllog import CallRecord, labelled, scope
-from agent.checks import Parts
-from agent.chunking import Chunk, chunk, estimate_tokens, split_chunk
-from agent.documents import Document
-from agent.errors import ExtractionError, FazhiError
-from agent.genre import Genre, Layout, Part, Task
-from agent.grounding import SourceIndex, normalise, source_index
-from agent.llm import Answer, ModelClient, Truncated
-from agent.pacing import message_units
+from fazhi.agent.cache import content_hash
+from fazhi.agent.calllog import CallRecord, labelled, scope
+from fazhi.agent.checks import Parts
+from fazhi.agent.chunking import Chunk, chunk, estimate_tokens, split_chunk
+from fazhi.agent.documents import Document
+from fazhi.agent.errors import ExtractionError, FazhiError
+from fazhi.agent.genre import Genre, Layout, Part, Task
+from fazhi.agent.grounding import SourceIndex, normalise, source_index
+from fazhi.agent.llm import Answer, ModelClient, Truncated
+from fazhi.agent.pacing import message_units
 
 USER_TEMPLATE = "<document>\n{text}\n</document>"
 COMBINED = ("Do all of the tasks above for the text: answer with one JSON object holding each task's key "

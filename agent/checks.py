@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, create_model
 
-from agent.grounding import GroundedAnswer, GroundedRecord, item_error, normalise
+from fazhi.agent.grounding import GroundedAnswer, GroundedRecord, item_error, normalise
 
 Parts = dict[str, type[BaseModel]]  # task name → its answer model
 

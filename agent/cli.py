@@ -1,6 +1,6 @@
-"""The `fazhi` command: a thin shell over `agent.api`. Data goes to stdout, messages to stderr.
+"""The `fazhi` command: a thin shell over `fazhi.agent.api`. Data goes to stdout, messages to stderr.
 
-Each command imports `agent.api` when it runs, so that `fazhi --help` does not load DuckDB or pydantic;
+Each command imports `fazhi.agent.api` when it runs, so that `fazhi --help` does not load DuckDB or pydantic;
 `eval`, `review`, `export`, `fixtures` and `batch` are other packages' commands (agent/commands.py).
 """
 
@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from agent.commands import WithPlugins
-from agent.errors import FazhiError
-from agent.formatting import FORMATS, render
-from agent.readers import SUFFIXES
+from fazhi.agent.commands import WithPlugins
+from fazhi.agent.errors import FazhiError
+from fazhi.agent.formatting import FORMATS, render
+from fazhi.agent.readers import SUFFIXES
 
 if TYPE_CHECKING:
-    from agent.runs import RunSummary
+    from fazhi.agent.runs import RunSummary
 
 app = typer.Typer(cls=WithPlugins, help="Turn rule-of-law government reports into rows you can query.",
                   no_args_is_help=True, add_completion=True, rich_markup_mode=None,
@@ -88,7 +88,7 @@ def check_format(fmt: str) -> None:
 @fails_cleanly
 def ingest(paths: Paths, db: Db = None) -> None:
     """Read reports into the database (no extraction)."""
-    from agent import api
+    from fazhi.agent import api
 
     docs, rejected = api.ingest(paths, api.Options(db=db))
     for bad in rejected:
@@ -143,7 +143,7 @@ def extract(
                                                         "it is reached.")] = None,
 ) -> None:
     """Ingest reports, extract metadata, metrics and issues, and store them."""
-    from agent import api
+    from fazhi.agent import api
 
     options = api.Options(backend=backend, profile=profile, model=model, base_url=base_url, api_key=api_key,
                           mode=mode, concurrency=concurrency, timeout=timeout, db=db, cache_dir=cache_dir,
@@ -201,7 +201,7 @@ def sql(
     write: Annotated[bool, typer.Option("--write", help="Allow statements that change the database.")] = False,
 ) -> None:
     """Run SQL against the database (read-only unless --write)."""
-    from agent import api
+    from fazhi.agent import api
 
     check_format(fmt)
     with api.open_store(db, read_only=not write) as store:
@@ -221,7 +221,7 @@ def show(
                                          metavar="FORMAT")] = "table",
 ) -> None:
     """One report's metadata, metrics and issues."""
-    from agent import api
+    from fazhi.agent import api
 
     check_format(fmt)
     report = api.show(doc, db)
@@ -266,7 +266,7 @@ def show_csv(report: dict[str, Any]) -> None:
 @fails_cleanly
 def runs(db: Db = None, fmt: Format = "table", limit: Annotated[int, typer.Option(help="How many.")] = 20) -> None:
     """Recent runs: backend, model, prompt version, documents, tokens, cost, budgets."""
-    from agent import api
+    from fazhi.agent import api
 
     check_format(fmt)
     with api.open_store(db) as store:

@@ -6,10 +6,10 @@ subcommands) or a command function; that module is imported only when the comman
 `--help` is asked for), so `fazhi --help` and `fazhi sql` do not pay for it:
 
     [project.entry-points."fazhi.commands"]
-    eval = "evals:register"
+    eval = "fazhi.evals:register"
 
     def register(commands: Commands) -> None:
-        commands.add("eval", "evals.cli:eval_app", "Score extraction against labelled fixtures.")
+        commands.add("eval", "fazhi.evals.cli:eval_app", "Score extraction against labelled fixtures.")
 """
 
 import sys

@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, computed_field
 
-from agent.errors import ConfigError, NoApiKey, UnknownProfile
-from agent.providers import LOCAL_KEY, MODES, PROFILES, Profile
-from agent.redaction import redact, secrets_of, without_userinfo
+from fazhi.agent.errors import ConfigError, NoApiKey, UnknownProfile
+from fazhi.agent.providers import LOCAL_KEY, MODES, PROFILES, Profile
+from fazhi.agent.redaction import redact, secrets_of, without_userinfo
 
-DEFAULTS = {"profile": "custom", "db": "fazhi.duckdb", "cache_dir": "cache", "genre": "schemas.genre:GENRE"}
+DEFAULTS = {"profile": "custom", "db": "fazhi.duckdb", "cache_dir": "cache", "genre": "fazhi.schemas.genre:GENRE"}
 COMMAND_LINE = "command line"
 ENV_PROFILE = {
     "FAZHI_BASE_URL": "base_url", "FAZHI_MODEL": "model", "FAZHI_MODE": "mode",

@@ -18,8 +18,8 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel
 
-from agent.cache import content_hash
-from agent.checks import (
+from fazhi.agent.cache import content_hash
+from fazhi.agent.checks import (
     Checked,
     NotACompletion,
     Parts,
@@ -31,8 +31,8 @@ from agent.checks import (
     rejected_json,
     rejected_parts,
 )
-from agent.errors import ExtractionError
-from agent.grounding import GroundedAnswer
+from fazhi.agent.errors import ExtractionError
+from fazhi.agent.grounding import GroundedAnswer
 
 REASONING = re.compile(r"<(think|thinking|reasoning)>.*?(?:</\1>|$)", re.S | re.I)
 Messages = list[dict[str, str]]

@@ -8,10 +8,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent import readers
-from agent.errors import InputError
-from agent.grounding import normalise
-from agent.readers.text import decode, looks_binary
+from fazhi.agent import readers
+from fazhi.agent.errors import InputError
+from fazhi.agent.grounding import normalise
+from fazhi.agent.readers.text import decode, looks_binary
 
 __all__ = ["SUFFIXES", "Document", "Rejected", "decode", "display_path", "document_from_bytes", "expand",
            "looks_binary", "read_document", "read_documents", "text_id"]

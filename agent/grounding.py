@@ -116,7 +116,7 @@ class GroundedRecord(BaseModel):
 class GroundedAnswer(BaseModel):
     """A model answer holding a list of grounded items in the field named by `items_field`.
 
-    The items are checked one by one against the text the model was sent (`agent.checks`), so that
+    The items are checked one by one against the text the model was sent (`fazhi.agent.checks`), so that
     only the failing ones are asked again; this model itself holds what passed.
     """
 

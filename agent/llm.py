@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from agent.cache import AnswerCache, content_hash
-from agent.calllog import CALL_SCOPE, labelled, record
-from agent.checks import Parts, request_model
-from agent.conversation import (
+from fazhi.agent.cache import AnswerCache, content_hash
+from fazhi.agent.calllog import CALL_SCOPE, labelled, record
+from fazhi.agent.checks import Parts, request_model
+from fazhi.agent.conversation import (
     Answer,
     Conversation,
     Messages,
@@ -26,13 +26,13 @@ from agent.conversation import (
     replayed,
     resealed,
 )
-from agent.errors import CacheMiss
-from agent.pacing import Pacer
-from agent.providers import MODES, Profile
-from agent.redaction import redact, secrets_of, without_userinfo
+from fazhi.agent.errors import CacheMiss
+from fazhi.agent.pacing import Pacer
+from fazhi.agent.providers import MODES, Profile
+from fazhi.agent.redaction import redact, secrets_of, without_userinfo
 
 if TYPE_CHECKING:
-    from agent.sending import Sender
+    from fazhi.agent.sending import Sender
 
 __all__ = ["Answer", "ModelClient", "Truncated"]
 
@@ -135,7 +135,7 @@ class ModelClient:
 
     def sender(self) -> "Sender":
         if self._sender is None:
-            from agent.sending import Sender
+            from fazhi.agent.sending import Sender
 
             self._sender = Sender(self, self.api_key)
         return self._sender

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from agent.chunking import wide_count
+from fazhi.agent.chunking import wide_count
 
 if TYPE_CHECKING:  # the HTTP stack is loaded only when a request goes out (agent/sending.py)
     import httpx2

@@ -17,9 +17,9 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from agent.backends import OfflineBackend, Outcome
-from agent.documents import Document
-from agent.genre import Genre
+from fazhi.agent.backends import OfflineBackend, Outcome
+from fazhi.agent.documents import Document
+from fazhi.agent.genre import Genre
 
 MIN_DOCS = 8
 MIN_CHARS = 400_000  # below this the pool's start-up costs more than a second core gains

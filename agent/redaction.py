@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from agent.providers import LOCAL_KEY
+from fazhi.agent.providers import LOCAL_KEY
 
 MASK = "***"
 SHORT_SECRET = 8  # a shorter secret is masked only where it stands alone, not inside other words

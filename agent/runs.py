@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.backends import Backend, Outcome, schema_hash
-from agent.calllog import CallRecord
-from agent.documents import Document, Rejected
-from agent.genre import Genre
-from agent.store import Store
+from fazhi.agent.backends import Backend, Outcome, schema_hash
+from fazhi.agent.calllog import CallRecord
+from fazhi.agent.documents import Document, Rejected
+from fazhi.agent.genre import Genre
+from fazhi.agent.store import Store
 
 FLUSH_SECONDS = 1.0
 FLUSH_SIZE = 500

@@ -11,14 +11,14 @@ import httpx2
 import openai
 from openai.types.chat import ChatCompletion
 
-from agent.conversation import Messages
-from agent.errors import ExtractionError
-from agent.pacing import PastDeadline, message_units
-from agent.transport import PacedTransport, RecordingTransport
+from fazhi.agent.conversation import Messages
+from fazhi.agent.errors import ExtractionError
+from fazhi.agent.pacing import PastDeadline, message_units
+from fazhi.agent.transport import PacedTransport, RecordingTransport
 
 if TYPE_CHECKING:
-    from agent.checks import Parts
-    from agent.llm import ModelClient
+    from fazhi.agent.checks import Parts
+    from fazhi.agent.llm import ModelClient
 
 RATE_LIMITED = ("the provider's rate limit held past the run deadline ({deadline:g}s): set rpm/tpm in the profile, "
                 "lower --concurrency or raise deadline, then run the same command again (answers already received "

@@ -20,10 +20,10 @@ from typing import Any
 
 import duckdb
 
-from agent.calllog import CallRecord
-from agent.documents import Document
-from agent.errors import DatabaseLocked, FazhiError, QueryError
-from agent.genre import Genre
+from fazhi.agent.calllog import CallRecord
+from fazhi.agent.documents import Document
+from fazhi.agent.errors import DatabaseLocked, FazhiError, QueryError
+from fazhi.agent.genre import Genre
 
 ENGINE_MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_FILE = re.compile(r"^(\d+)_\w+\.sql$")

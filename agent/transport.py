@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx2
 
-from agent.calllog import record, usage_from_body
-from agent.pacing import Pacer
+from fazhi.agent.calllog import record, usage_from_body
+from fazhi.agent.pacing import Pacer
 
 
 class RecordingTransport(httpx2.AsyncBaseTransport):

@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from schemas.rules import issues, meta, metrics, parts  # noqa: E402
-from schemas.rules.offline import extract_offline  # noqa: E402
+from fazhi.schemas.rules import issues, meta, metrics, parts  # noqa: E402
+from fazhi.schemas.rules.offline import extract_offline  # noqa: E402
 
 FIXTURES = ROOT / "evals" / "fixtures"
 MB = 1_000_000

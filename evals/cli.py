@@ -5,14 +5,14 @@ from typing import Annotated, Any
 
 import typer
 
-from agent import api
-from agent.cli import say
-from agent.errors import FazhiError
-from agent.formatting import as_table
-from evals.compare import diff, gate, parse_thresholds, resolve_eval, summary_of
-from evals.fixtures_io import DEFAULT_FIXTURES
-from evals.runner import EvalResult, open_eval_store, run_eval
-from evals.scoring import summarise
+from fazhi.agent import api
+from fazhi.agent.cli import say
+from fazhi.agent.errors import FazhiError
+from fazhi.agent.formatting import as_table
+from fazhi.evals.compare import diff, gate, parse_thresholds, resolve_eval, summary_of
+from fazhi.evals.fixtures_io import DEFAULT_FIXTURES
+from fazhi.evals.runner import EvalResult, open_eval_store, run_eval
+from fazhi.evals.scoring import summarise
 
 eval_app = typer.Typer(help="Score extraction against labelled fixtures; compare runs; gate regressions.")
 Db = Annotated[str | None, typer.Option("--db", help="DuckDB file, the one extraction uses [default: "
@@ -131,7 +131,7 @@ def report(result: EvalResult, db: str | None, out: Path, html: Path | None) -> 
     say(f"Eval {result.eval_id} ({result.run.backend} {result.run.model or ''} {result.run.prompt_version}): "
         f"predictions and summary.json in {out}/, stored in {api.store_settings(db).db}")
     if html:
-        from evals.html_report import render_report
+        from fazhi.evals.html_report import render_report
 
         views = [(f.fixture_id, f.source, s) for f, s in zip(result.fixtures, result.scores)]
         html.write_text(render_report(f"fazhi eval {result.eval_id}", result.summary, views), encoding="utf-8")

@@ -12,8 +12,8 @@ from typing import Any
 import typer
 from typer.testing import CliRunner
 
-from agent.cli import app
-from agent.commands import LazyCommand
+from fazhi.agent.cli import app
+from fazhi.agent.commands import LazyCommand
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- cli-reference:start (made by evals/clidoc.py) -->", "<!-- cli-reference:end -->"

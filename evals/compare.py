@@ -4,9 +4,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.errors import FazhiError
-from agent.store import Store
-from evals.runner import HEADLINE
+from fazhi.agent.errors import FazhiError
+from fazhi.agent.store import Store
+from fazhi.evals.runner import HEADLINE
 
 CHANGED_SCORES = """
 SELECT coalesce(a.fixture_id, b.fixture_id) AS fixture_id, coalesce(a.section, b.section) AS section,

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from agent import api  # noqa: E402
+from fazhi.agent import api  # noqa: E402
 
 READ_SUFFIXES = (".txt", ".md", ".html", ".htm")  # what `fazhi ingest` reads from a folder (README)
 EXAMPLES = 3

@@ -4,7 +4,7 @@
 
 Generates --docs short distinct reports (evals/soak.py's generator), serves the fake OpenAI-compatible
 provider (evals/fakellm.py) in its own process with no latency, and runs the extraction in this process
-through `agent.api.extract`. It prints the CPU seconds this process spent (user + system, so the fake's
+through `fazhi.agent.api.extract`. It prints the CPU seconds this process spent (user + system, so the fake's
 own work is not counted) per document, optionally with a cProfile breakdown; then the wall time of a
 fully cached re-run of the same documents into a new database (`fazhi extract` as a fresh process, every
 answer from the cache), which is what a user waits for.
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from evals.soak import start_fake, write_corpus  # noqa: E402
+from fazhi.evals.soak import start_fake, write_corpus  # noqa: E402
 
 
 def cpu_seconds() -> float:
@@ -35,7 +35,7 @@ def cpu_seconds() -> float:
 
 
 def extract_in_process(corpus: Path, db: Path, cache: Path, base_url: str, profile: Path | None) -> tuple[float, int]:
-    from agent import api
+    from fazhi.agent import api
 
     options = api.Options(db=str(db), cache_dir=str(cache), base_url=base_url, model="m", api_key="cpu")
     profiler = cProfile.Profile() if profile else None
@@ -53,7 +53,7 @@ def extract_in_process(corpus: Path, db: Path, cache: Path, base_url: str, profi
 
 def cached_rerun(corpus: Path, db: Path, cache: Path, base_url: str) -> tuple[float, str]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "agent.cli", "extract", str(corpus), "--db", str(db), "--cache-dir",
+    done = subprocess.run([sys.executable, "-m", "fazhi.agent.cli", "extract", str(corpus), "--db", str(db), "--cache-dir",
                            str(cache), "--base-url", base_url, "--model", "m", "--api-key", "cpu"],
                           cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - started

@@ -25,10 +25,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from agent.grounding import normalise, normalise_with_map
-from evals.fakebatch import BatchDesk, run_file
-from schemas.meta_checks import composable, date_in
-from schemas.rules.reading import is_page_number
+from fazhi.agent.grounding import normalise, normalise_with_map
+from fazhi.evals.fakebatch import BatchDesk, run_file
+from fazhi.schemas.meta_checks import composable, date_in
+from fazhi.schemas.rules.reading import is_page_number
 
 DOC_RE = re.compile(r"<document>\n(.*)\n</document>", re.S)
 NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)(人次|件|场|名|个|项|份|次|家|人|%)")
@@ -457,10 +457,10 @@ def failing(rate: float, seed: int) -> Action:
 
 def main() -> None:
     """Serve the fake on a port for trying the CLI by hand:
-    python -m evals.fakellm [PORT] [--fail-rate 0.1] [--seed 0]"""
+    python -m fazhi.evals.fakellm [PORT] [--fail-rate 0.1] [--seed 0]"""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m evals.fakellm")
+    parser = argparse.ArgumentParser(prog="python -m fazhi.evals.fakellm")
     parser.add_argument("port", type=int, nargs="?", default=0)
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of requests failed at random")
     parser.add_argument("--seed", type=int, default=0)

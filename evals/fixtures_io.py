@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.cache import content_hash
-from agent.errors import FazhiError
+from fazhi.agent.cache import content_hash
+from fazhi.agent.errors import FazhiError
 
 DEFAULT_FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

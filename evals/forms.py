@@ -6,7 +6,7 @@ navigation and numeric footer, a disclosure header, or a PDF / Word file. Scorin
 whitespace removed, so the gold stays valid; each gold item is moved onto the new text by aligning
 the old text with the new (the new text holds the old one as a subsequence, furniture added).
 
-    python -m evals.forms --fixtures evals/fixtures --form oneline --out /tmp/forms/oneline
+    python -m fazhi.evals.forms --fixtures evals/fixtures --form oneline --out /tmp/forms/oneline
     fazhi eval --fixtures /tmp/forms/oneline
 """
 
@@ -21,8 +21,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from agent.grounding import normalise_with_map
-from evals.fixtures_io import Fixture, load_fixtures
+from fazhi.agent.grounding import normalise_with_map
+from fazhi.evals.fixtures_io import Fixture, load_fixtures
 
 WRAP = 40
 PAGE_LINES = 36
@@ -204,8 +204,8 @@ def redress(fixture: Fixture, form: str, out: Path) -> Path:
 
 def render_file(fixture: Fixture, form: str, folder: Path) -> str:
     """Render the fixture as a PDF or DOCX upload; the text is what fazhi reads back from it."""
-    from agent.documents import read_document
-    from evals.render import write_docx, write_pdf
+    from fazhi.agent.documents import read_document
+    from fazhi.evals.render import write_docx, write_pdf
 
     folder.mkdir(parents=True, exist_ok=True)
     upload = folder / f"source.{form}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from evals.scoring import (
+from fazhi.evals.scoring import (
     FixtureScore,
     Outcome,
     SourceIndex,

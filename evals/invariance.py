@@ -2,7 +2,7 @@
 by a perfect fake model (it returns the gold items found in the text it was sent, so every point it
 loses is lost inside fazhi).
 
-    python -m evals.invariance [--sets evals/fixtures evals/heldout-dev ...] [--forms plain oneline ...]
+    python -m fazhi.evals.invariance [--sets evals/fixtures evals/heldout-dev ...] [--forms plain oneline ...]
                                [--backends offline llm] [--json OUT]
 """
 
@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent import api
-from agent.documents import read_document
-from evals.fakellm import FakeLLM, perfect_brain_of
-from evals.fixtures_io import Fixture, load_fixtures
-from evals.forms import FORMS, redress_set
-from evals.runner import prediction, stored_result
-from evals.scoring import score_fixture, summarise
+from fazhi.agent import api
+from fazhi.agent.documents import read_document
+from fazhi.evals.fakellm import FakeLLM, perfect_brain_of
+from fazhi.evals.fixtures_io import Fixture, load_fixtures
+from fazhi.evals.forms import FORMS, redress_set
+from fazhi.evals.runner import prediction, stored_result
+from fazhi.evals.scoring import score_fixture, summarise
 
 BACKENDS = ("offline", "llm")
 DEFAULT_SETS = ("fixtures", "heldout-dev", "heldout-dev2", "heldout-dev3", "heldout-test", "heldout-test2",

@@ -8,7 +8,7 @@ fixtures through the model path under each quirk and prints, per quirk: gold met
 dropped, items stored with a wrong value, requests per document, and prompt characters per document
 character.
 
-    python -m evals.quirks [--fixtures evals/fixtures] [--quirks think fence ...] [--json OUT]
+    python -m fazhi.evals.quirks [--fixtures evals/fixtures] [--quirks think fence ...] [--json OUT]
 
 The model path runs as against a provider whose output limit is 8,192 tokens (FAZHI_MAX_TOKENS, as
 DeepSeek's); the `truncated` quirk cuts answers at 4,096 characters all the same.
@@ -27,9 +27,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.grounding import normalise
-from evals.fakellm import FakeLLM, Reply, document_of, perfect_brain
-from evals.fixtures_io import Fixture, load_fixtures
+from fazhi.agent.grounding import normalise
+from fazhi.evals.fakellm import FakeLLM, Reply, document_of, perfect_brain
+from fazhi.evals.fixtures_io import Fixture, load_fixtures
 
 Brain = Callable[[dict[str, Any]], Any]
 TRUNCATE_AT = 4096  # characters of answer a provider's output limit lets through (4,096 tokens is common)
@@ -153,10 +153,10 @@ class QuirkScore:
 
 
 def run_quirk(fixtures: list[Fixture], quirk: str, work: Path) -> QuirkScore:
-    from agent import api
-    from agent.documents import read_document
-    from evals.runner import prediction, stored_result
-    from evals.scoring import score_fixture
+    from fazhi.agent import api
+    from fazhi.agent.documents import read_document
+    from fazhi.evals.runner import prediction, stored_result
+    from fazhi.evals.scoring import score_fixture
 
     right = wrong = gold = dropped = failed = 0
     with FakeLLM() as fake:

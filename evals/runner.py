@@ -5,16 +5,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent import api
-from agent.cache import content_hash
-from agent.documents import read_document
-from agent.errors import FazhiError, InputError
-from agent.runs import RunSummary
-from agent.store import Store, to_json
-from evals.fixtures_io import Fixture, fixture_set_hash, load_fixtures
-from evals.scoring import FixtureScore, Outcome, SourceIndex, Span, quantities_equal, score_fixture, summarise
-from schemas.numerals import same_value
-from schemas.rules.offline import TraceEntry, trace_offline
+from fazhi.agent import api
+from fazhi.agent.cache import content_hash
+from fazhi.agent.documents import read_document
+from fazhi.agent.errors import FazhiError, InputError
+from fazhi.agent.runs import RunSummary
+from fazhi.agent.store import Store, to_json
+from fazhi.evals.fixtures_io import Fixture, fixture_set_hash, load_fixtures
+from fazhi.evals.scoring import FixtureScore, Outcome, SourceIndex, Span, quantities_equal, score_fixture, summarise
+from fazhi.schemas.numerals import same_value
+from fazhi.schemas.rules.offline import TraceEntry, trace_offline
 
 MIGRATIONS = Path(__file__).with_name("migrations")  # evals' own tables, beside the engine's in the same file
 NAMESPACE = "evals"

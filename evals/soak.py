@@ -65,7 +65,7 @@ def write_corpus(folder: Path, n: int, seed: int) -> None:
 
 
 def start_fake(fail_rate: float, seed: int) -> tuple[subprocess.Popen[str], str]:
-    fake = subprocess.Popen([sys.executable, "-m", "evals.fakellm", "0", "--fail-rate", str(fail_rate),
+    fake = subprocess.Popen([sys.executable, "-m", "fazhi.evals.fakellm", "0", "--fail-rate", str(fail_rate),
                              "--seed", str(seed)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert fake.stdout is not None
     line = fake.stdout.readline()
@@ -100,7 +100,7 @@ def ok_docs(db: Path) -> set[str]:
 
 def run_fazhi(args: list[str], kill_after: float | None) -> int:
     """One `fazhi extract`; killed with SIGKILL after `kill_after` seconds when given. Its exit code."""
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "fazhi.agent.cli", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     try:
         _, err = proc.communicate(timeout=kill_after)

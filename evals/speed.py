@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from evals import cpu, sqlscale  # noqa: E402
-from evals.soak import start_fake, write_corpus  # noqa: E402
+from fazhi.evals import cpu, sqlscale  # noqa: E402
+from fazhi.evals.soak import start_fake, write_corpus  # noqa: E402
 
 CORPUS = [Path("/work/shared/corpus-sz"), Path("/work/shared/seeds")]
 TARGETS = {"cpu_ms_per_doc": 5.0, "cached_rerun_s": 2.0, "offline_mb_s": 2.0, "sql_s": 1.0}
@@ -43,7 +43,7 @@ def offline(paths: list[Path], db: Path) -> tuple[float, float, float]:
     """(MB read, wall seconds, CPU seconds) of `fazhi extract --backend offline` as a fresh process."""
     size = sum(f.stat().st_size for p in paths for f in p.rglob("*") if f.is_file())
     before, started = children_cpu(), time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "agent.cli", "extract", *map(str, paths), "--backend", "offline",
+    done = subprocess.run([sys.executable, "-m", "fazhi.agent.cli", "extract", *map(str, paths), "--backend", "offline",
                            "--db", str(db)], cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if done.returncode:

@@ -54,8 +54,8 @@ SENTENCE = "全年共办理行政复议案件一百二十件，行政机关负�
 
 
 def build(db: Path, reports: int, metrics: int, issues: int) -> None:
-    from agent.api import load_genre
-    from agent.store import Store
+    from fazhi.agent.api import load_genre
+    from fazhi.agent.store import Store
 
     db.unlink(missing_ok=True)
     with Store(db, load_genre()) as store:
@@ -94,7 +94,7 @@ def pick(values: Sequence[str | None], index: str) -> str:
 
 def through_cli(db: Path, query: str) -> float:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "agent.cli", "sql", query, "--db", str(db), "--format", "csv"],
+    done = subprocess.run([sys.executable, "-m", "fazhi.agent.cli", "sql", query, "--db", str(db), "--format", "csv"],
                           cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(done.stderr)
@@ -102,7 +102,7 @@ def through_cli(db: Path, query: str) -> float:
 
 
 def in_process(db: Path, query: str, repeat: int) -> float:
-    from agent.api import open_store
+    from fazhi.agent.api import open_store
 
     times = []
     with open_store(str(db)) as store:
@@ -114,7 +114,7 @@ def in_process(db: Path, query: str, repeat: int) -> float:
 
 
 def count(db: Path, table: str) -> int:
-    from agent.api import open_store
+    from fazhi.agent.api import open_store
 
     with open_store(str(db)) as store:
         return int(store.query(f"SELECT count(*) FROM {table}")[1][0][0])

@@ -29,7 +29,7 @@ IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 def fazhi_command() -> list[str]:
     """The installed `fazhi` script beside this Python (as a user runs it), else the module."""
     script = Path(sys.executable).parent / "fazhi"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "agent.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "fazhi.agent.cli"]
 
 
 def timed(args: list[str], cwd: Path) -> tuple[float, float]:

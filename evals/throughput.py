@@ -1,4 +1,4 @@
-"""Throughput at the provider's limit: python -m evals.throughput [--docs 1000] [--rpm 2400] [--tpm 0]
+"""Throughput at the provider's limit: python -m fazhi.evals.throughput [--docs 1000] [--rpm 2400] [--tpm 0]
 [--latency 0.2] [--concurrency 4 8 16 32] [--headers both|ms|seconds]
 
 Writes --docs distinct documents (the samples in turn, each paragraph marked with the document's number,
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from agent import api  # imported before any run is timed
-from agent.llm import REQUESTS_PER_SLOT
+from fazhi.agent import api  # imported before any run is timed
+from fazhi.agent.llm import REQUESTS_PER_SLOT
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ def write_docs(folder: Path, n: int) -> list[Path]:
 
 def serve(conn: Connection, rpm: int | None, tpm: int | None, latency: float, headers: str) -> None:
     """The fake in a child process: sends its base URL, then its counts when asked."""
-    from evals.fakellm import FakeLLM, Limits
+    from fazhi.evals.fakellm import FakeLLM, Limits
 
     limits = Limits(rpm, tpm, latency, retry_after_ms=headers in ("both", "ms"),
                     retry_after=headers in ("both", "seconds"))
@@ -93,7 +93,7 @@ def measure(docs: list[Path], concurrency: int, args: argparse.Namespace, work: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m evals.throughput")
+    parser = argparse.ArgumentParser(prog="python -m fazhi.evals.throughput")
     parser.add_argument("--docs", type=int, default=1000)
     parser.add_argument("--rpm", type=int, default=2400)
     parser.add_argument("--tpm", type=int, default=0, help="0: no token limit")

@@ -3,7 +3,7 @@
 Pydantic models of the report, the areas, the metric taxonomy, the reading rules and the genre.
 """
 
-from schemas.enums import AdminLevel, Category, DocType, Qualifier
-from schemas.report import Issue, Metric, ReportExtraction, ReportMeta
+from fazhi.schemas.enums import AdminLevel, Category, DocType, Qualifier
+from fazhi.schemas.report import Issue, Metric, ReportExtraction, ReportMeta
 
 __all__ = ["AdminLevel", "Category", "DocType", "Issue", "Metric", "Qualifier", "ReportExtraction", "ReportMeta"]

@@ -7,8 +7,8 @@ document where the two disagree much is one to read by hand.
 
 from typing import Any
 
-from schemas.numerals import same_value
-from schemas.report import Issue, Metric, ReportExtraction
+from fazhi.schemas.numerals import same_value
+from fazhi.schemas.report import Issue, Metric, ReportExtraction
 
 META_FIELDS = ("title", "region", "province", "admin_level", "report_year", "published_date", "issuer", "doc_type")
 

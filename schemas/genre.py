@@ -2,25 +2,25 @@
 
 from pathlib import Path
 
-import prompts
-from agent.genre import Genre, Layout, Task
-from schemas.crosscheck import crosscheck
-from schemas.enums import CATEGORY_ZH
-from schemas.report import IssuesAnswer, MetricsAnswer, ReportExtraction, ReportMeta
-from schemas.taxonomy import TAXONOMY_FILE, load_taxonomy
+from fazhi import prompts
+from fazhi.agent.genre import Genre, Layout, Task
+from fazhi.schemas.crosscheck import crosscheck
+from fazhi.schemas.enums import CATEGORY_ZH
+from fazhi.schemas.report import IssuesAnswer, MetricsAnswer, ReportExtraction, ReportMeta
+from fazhi.schemas.taxonomy import TAXONOMY_FILE, load_taxonomy
 
 PROMPTS_DIR = Path(prompts.__file__).resolve().parent
 HERE = Path(__file__).resolve().parent
 
 
 def read_layout(text: str) -> Layout:
-    from schemas.rules import read_layout  # the rules are imported when a document is read, not to query
+    from fazhi.schemas.rules import read_layout  # the rules are imported when a document is read, not to query
 
     return read_layout(text)
 
 
 def extract_offline(text: str) -> ReportExtraction:
-    from schemas.rules import extract_offline
+    from fazhi.schemas.rules import extract_offline
 
     return extract_offline(text)
 

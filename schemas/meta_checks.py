@@ -4,7 +4,7 @@ store a region, a year or an issuer the report does not give)."""
 
 from typing import Any
 
-from agent.grounding import normalise
+from fazhi.agent.grounding import normalise
 
 STANDARD_BODIES = ("人民政府", "政府", "人大常委会", "管理委员会", "管委会")
 CN_DIGITS = "〇一二三四五六七八九"
@@ -29,7 +29,7 @@ def meta_field_errors(meta: Any, flat: str) -> dict[str, str]:
 
 def province_follows(meta: Any, flat: str) -> bool:
     """The province of a region named in the text (by the gazetteer, or the areas' table)."""
-    from schemas.rules import areas, gazetteer
+    from fazhi.schemas.rules import areas, gazetteer
 
     region = meta.region
     if not region or normalise(region) not in flat:

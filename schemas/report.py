@@ -9,10 +9,10 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent.grounding import GroundedAnswer, GroundedItem, GroundedRecord
-from schemas.enums import AdminLevel, Category, DocType, Qualifier
-from schemas.numerals import fold_unit, number_from_text, value_problem
-from schemas.taxonomy import canonical_keys
+from fazhi.agent.grounding import GroundedAnswer, GroundedItem, GroundedRecord
+from fazhi.schemas.enums import AdminLevel, Category, DocType, Qualifier
+from fazhi.schemas.numerals import fold_unit, number_from_text, value_problem
+from fazhi.schemas.taxonomy import canonical_keys
 
 DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
@@ -50,7 +50,7 @@ class ReportMeta(GroundedRecord):
     def field_errors(self, source_normalised: str) -> dict[str, str]:
         """Names, dates and the year must be readable from the text: written in it, or (a province, an
         issuer) composed from what is (东阳市 → 浙江省; 东阳市 + 人民政府)."""
-        from schemas.meta_checks import meta_field_errors
+        from fazhi.schemas.meta_checks import meta_field_errors
 
         return meta_field_errors(self, source_normalised)
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-from schemas.enums import Category
-from schemas.rules.lexicon import words
+from fazhi.schemas.enums import Category
+from fazhi.schemas.rules.lexicon import words
 
 TAXONOMY_FILE = Path(__file__).with_name("taxonomy.toml")
 PERCENT_UNITS = frozenset({"%", "‰"})

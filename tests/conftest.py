@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from evals.fakellm import FakeLLM
+from fazhi.evals.fakellm import FakeLLM
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

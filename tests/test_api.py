@@ -10,8 +10,8 @@ import polars
 import pyarrow
 import pytest
 
-from agent import api
-from agent.errors import FazhiError
+from fazhi.agent import api
+from fazhi.agent.errors import FazhiError
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -5,8 +5,8 @@ from itertools import pairwise
 
 import pytest
 
-from schemas.rules import gazetteer
-from schemas.rules.areas import COLUMNS, DATA_FILE, KINDS, Area, find_areas, load_areas, parse_rows
+from fazhi.schemas.rules import gazetteer
+from fazhi.schemas.rules.areas import COLUMNS, DATA_FILE, KINDS, Area, find_areas, load_areas, parse_rows
 
 AREAS = load_areas()
 BY_NAME = {area.name: area for area in AREAS}

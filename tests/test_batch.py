@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from agent import api
-from agent.batch.wire import BatchError
-from agent.cli import app
-from agent.config import profile_key
-from agent.errors import ConfigError, NoApiKey
-from agent.providers import LOCAL_KEY, PROFILES
-from evals.fakellm import FakeLLM, Reply, document_of, tasks_of, ungrounded, when
+from fazhi.agent import api
+from fazhi.agent.batch.wire import BatchError
+from fazhi.agent.cli import app
+from fazhi.agent.config import profile_key
+from fazhi.agent.errors import ConfigError, NoApiKey
+from fazhi.agent.providers import LOCAL_KEY, PROFILES
+from fazhi.evals.fakellm import FakeLLM, Reply, document_of, tasks_of, ungrounded, when
 
 DOCS = {
     "a.txt": "某县2023年法治政府建设情况报告\n一、主要工作和成效\n全年办结行政复议案件12件，组织培训3场。\n"
@@ -145,7 +145,7 @@ def test_cached_answers_are_not_sent(fake: FakeLLM, docs: Path) -> None:
 def test_collect_in_a_new_process_reads_the_batch_from_the_database(fake: FakeLLM, docs: Path) -> None:
     submitted = api.batch_submit([docs], options(fake))
     env = {**os.environ, "FAZHI_API_KEY": "k"}
-    done = subprocess.run([sys.executable, "-m", "agent.cli", "batch", "collect", str(submitted.batch_id),
+    done = subprocess.run([sys.executable, "-m", "fazhi.agent.cli", "batch", "collect", str(submitted.batch_id),
                            "--db", "batch.duckdb"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and "Run 1 is finished" in done.stderr
@@ -216,9 +216,9 @@ def test_batch_mode_needs_a_model(docs: Path) -> None:
 
 
 def test_a_request_body_carries_the_extra_body_at_the_top_level_as_the_sdk_sends_it() -> None:
-    from agent.llm import ModelClient
-    from agent.providers import Profile
-    from schemas.report import ReportMeta
+    from fazhi.agent.llm import ModelClient
+    from fazhi.agent.providers import Profile
+    from fazhi.schemas.report import ReportMeta
 
     profile = Profile("p", "http://127.0.0.1:1/v1", "m", extra_body={"enable_thinking": False}, max_tokens=None)
     body = ModelClient(profile, "k", None).body([], {"meta": ReportMeta})

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent import api
-from agent.cli import app
-from evals.fakellm import FakeLLM, document_of
-from evals.soak import report
+from fazhi.agent import api
+from fazhi.agent.cli import app
+from fazhi.evals.fakellm import FakeLLM, document_of
+from fazhi.evals.soak import report
 
 
 def short_reports(folder: Path, n: int) -> Path:

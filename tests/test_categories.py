@@ -2,8 +2,8 @@
 
 import pytest
 
-from schemas.enums import Category
-from schemas.rules.categories import classify, classify_layers, scores
+from fazhi.schemas.enums import Category
+from fazhi.schemas.rules.categories import classify, classify_layers, scores
 
 
 @pytest.mark.parametrize(("text", "area"), [

@@ -6,8 +6,8 @@ from pathlib import Path
 import duckdb
 from typer.testing import CliRunner
 
-from agent.cli import app
-from evals.fakellm import FakeLLM
+from fazhi.agent.cli import app
+from fazhi.evals.fakellm import FakeLLM
 
 runner = CliRunner()
 
@@ -227,7 +227,7 @@ def on_a_terminal(*args: str) -> tuple[int, str]:
     import sys
 
     leader, follower = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "agent.cli", *args], stdin=subprocess.DEVNULL,
+    process = subprocess.Popen([sys.executable, "-m", "fazhi.agent.cli", *args], stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=follower)
     os.close(follower)
     chunks = []
@@ -244,7 +244,7 @@ def on_a_terminal(*args: str) -> tuple[int, str]:
 
 
 def test_commands_of_other_packages_are_listed_with_their_own_help() -> None:
-    from agent.commands import plugin_commands
+    from fazhi.agent.commands import plugin_commands
 
     listing = " ".join(fazhi("--help").stdout.split())
     for command in plugin_commands():
@@ -257,6 +257,6 @@ def test_commands_of_other_packages_are_listed_with_their_own_help() -> None:
 
 
 def test_readme_cli_reference_is_current() -> None:
-    from evals.clidoc import README, current_section, reference
+    from fazhi.evals.clidoc import README, current_section, reference
 
     assert current_section(README.read_text(encoding="utf-8")) == reference(), "run python evals/clidoc.py"

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 from conftest import SAMPLES
 
-from agent import api
-from agent.store import OLDEST_READER, STORAGE_VERSION
+from fazhi.agent import api
+from fazhi.agent.store import OLDEST_READER, STORAGE_VERSION
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fazhi-test"  # before HOME is isolated
 CLI_VERSION = "1.5.6"
@@ -65,8 +65,8 @@ def fresh_db(tmp_path: Path) -> Path:
     """A fazhi database as a new user makes it: the samples extracted, the seed fixtures evaluated."""
     db = tmp_path / "fazhi.duckdb"
     assert api.extract([SAMPLES], api.Options(backend="offline", db=str(db))).done == 5
-    from evals.fixtures_io import DEFAULT_FIXTURES
-    from evals.runner import run_eval
+    from fazhi.evals.fixtures_io import DEFAULT_FIXTURES
+    from fazhi.evals.runner import run_eval
 
     run_eval(DEFAULT_FIXTURES, api.Options(backend="offline", db=str(db)), tmp_path / "eval-out")
     return db

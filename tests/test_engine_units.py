@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.cache import AnswerCache, canonical_json, content_hash
-from agent.chunking import chunk, estimate_tokens
-from agent.config import Options, resolve
-from agent.errors import ConfigError, NoApiKey, UnknownProfile
-from agent.grounding import SourceIndex, normalise_with_map
-from agent.providers import PROFILES
+from fazhi.agent.cache import AnswerCache, canonical_json, content_hash
+from fazhi.agent.chunking import chunk, estimate_tokens
+from fazhi.agent.config import Options, resolve
+from fazhi.agent.errors import ConfigError, NoApiKey, UnknownProfile
+from fazhi.agent.grounding import SourceIndex, normalise_with_map
+from fazhi.agent.providers import PROFILES
 
 AGENT = Path(__file__).resolve().parent.parent / "agent"
 

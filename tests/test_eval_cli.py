@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent import api
-from agent.cli import app
-from evals.compare import gate, parse_thresholds
-from evals.fakellm import FakeLLM, Reply, default_brain, when
+from fazhi.agent import api
+from fazhi.agent.cli import app
+from fazhi.evals.compare import gate, parse_thresholds
+from fazhi.evals.fakellm import FakeLLM, Reply, default_brain, when
 
 FIXTURES = Path(__file__).resolve().parent.parent / "evals" / "fixtures"
 runner = CliRunner()

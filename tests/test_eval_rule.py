@@ -6,9 +6,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from agent import api
-from agent.cli import app
-from schemas.rules import extract_offline, trace_offline
+from fazhi.agent import api
+from fazhi.agent.cli import app
+from fazhi.schemas.rules import extract_offline, trace_offline
 
 FIXTURES = Path(__file__).resolve().parent.parent / "evals" / "fixtures"
 REPORT = (

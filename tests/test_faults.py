@@ -17,8 +17,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from agent.cli import app
-from evals.fakellm import FakeLLM, Reply, default_brain, document_of, tasks_of
+from fazhi.agent.cli import app
+from fazhi.evals.fakellm import FakeLLM, Reply, default_brain, document_of, tasks_of
 
 SECRET = "sk-fault-matrix-secret-0123456789"
 runner = CliRunner()
@@ -310,7 +310,7 @@ def test_credentials_in_the_base_url_are_not_stored(fake: FakeLLM, samples: Path
 
 def start_child(fake: FakeLLM, samples: Path) -> subprocess.Popen:
     env = {**os.environ, "FAZHI_BASE_URL": fake.base_url, "FAZHI_MODEL": "m", "FAZHI_API_KEY": "k"}
-    return subprocess.Popen([sys.executable, "-m", "agent.cli", "extract", str(samples)], env=env,
+    return subprocess.Popen([sys.executable, "-m", "fazhi.agent.cli", "extract", str(samples)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from schemas.enums import AdminLevel, Category, DocType, Qualifier
-from schemas.numerals import fold_unit, value_problem
-from schemas.taxonomy import canonical_keys
+from fazhi.schemas.enums import AdminLevel, Category, DocType, Qualifier
+from fazhi.schemas.numerals import fold_unit, value_problem
+from fazhi.schemas.taxonomy import canonical_keys
 
 FIXTURES = sorted((Path(__file__).resolve().parent.parent / "evals" / "fixtures").glob("*/gold.json"))
 META_FIELDS = {"title", "region", "province", "admin_level", "report_year", "published_date", "issuer", "doc_type"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from evals.html_report import render_report
-from evals.scoring import FixtureScore, score_fixture, summarise
+from fazhi.evals.html_report import render_report
+from fazhi.evals.scoring import FixtureScore, score_fixture, summarise
 
 SOURCE = ("一、工作成效\n全年办理行政复议案件56件，其中办结50件。开展普法宣传活动300余场。\n"
           "二、存在问题\n普法宣传效果有待进一步提高。")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from agent import api, readers
-from agent.documents import expand, read_documents
-from agent.htmltext import html_to_text
-from evals.render import write_docx, write_pdf
+from fazhi.agent import api, readers
+from fazhi.agent.documents import expand, read_documents
+from fazhi.agent.htmltext import html_to_text
+from fazhi.evals.render import write_docx, write_pdf
 
 REPORT = "某县2023年法治政府建设情况报告\n一、主要工作\n全年办结行政复议案件12件。\n"
 

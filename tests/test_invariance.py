@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from evals.forms import FORMS
-from evals.invariance import DEFAULT_SETS, EVALS, Score, score_set
+from fazhi.evals.forms import FORMS
+from fazhi.evals.invariance import DEFAULT_SETS, EVALS, Score, score_set
 
 SETS = [EVALS / name for name in DEFAULT_SETS]
 FORMS_BUT_PLAIN = [f for f in FORMS if f != "plain"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from schemas.rules.items import numbered_items
+from fazhi.schemas.rules.items import numbered_items
 
 
 @pytest.mark.parametrize(

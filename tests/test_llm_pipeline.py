@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from agent import api
-from agent.errors import NoApiKey
-from agent.runs import RunSummary
-from evals.fakellm import FakeLLM, Reply, default_brain, document_of, task_of, ungrounded, when
+from fazhi.agent import api
+from fazhi.agent.errors import NoApiKey
+from fazhi.agent.runs import RunSummary
+from fazhi.evals.fakellm import FakeLLM, Reply, default_brain, document_of, task_of, ungrounded, when
 
 SMALL = (
     "某县2023年法治政府建设情况报告\n一、主要工作和成效\n全年办结行政复议案件12件，组织培训3场。\n"
@@ -121,7 +121,7 @@ def test_hanging_server_trips_the_deadline_and_only_that_document_fails(
 def test_killed_run_resumes_without_duplicates(fake: FakeLLM, samples: Path) -> None:
     fake.rules.append(lambda r: Reply(delay=60) if "东阳" in document_of(r) else None)
     env = {**os.environ, "FAZHI_BASE_URL": fake.base_url, "FAZHI_MODEL": "m", "FAZHI_API_KEY": "k"}
-    child = subprocess.Popen([sys.executable, "-m", "agent.cli", "extract", str(samples)], env=env,
+    child = subprocess.Popen([sys.executable, "-m", "fazhi.agent.cli", "extract", str(samples)], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     settle(fake)
     child.send_signal(signal.SIGKILL)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from schemas.numerals import (
+from fazhi.schemas.numerals import (
     as_number,
     fold_unit,
     halfwidth,

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from evals.scoring import score_fixture, summarise
-from schemas.rules.issues import extract_issues
-from schemas.rules.offline import extract_offline
-from schemas.rules.parts import segment
+from fazhi.evals.scoring import score_fixture, summarise
+from fazhi.schemas.rules.issues import extract_issues
+from fazhi.schemas.rules.offline import extract_offline
+from fazhi.schemas.rules.parts import segment
 
 FIXTURES = Path(__file__).resolve().parents[1] / "evals" / "fixtures"
 

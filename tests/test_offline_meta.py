@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from evals.scoring import score_fixture
-from schemas.report import ReportMeta
-from schemas.rules import gazetteer
-from schemas.rules.meta import extract_meta
-from schemas.rules.offline import extract_offline
-from schemas.rules.parts import segment
+from fazhi.evals.scoring import score_fixture
+from fazhi.schemas.report import ReportMeta
+from fazhi.schemas.rules import gazetteer
+from fazhi.schemas.rules.meta import extract_meta
+from fazhi.schemas.rules.offline import extract_offline
+from fazhi.schemas.rules.parts import segment
 
 FIXTURES = Path(__file__).resolve().parents[1] / "evals" / "fixtures"
 

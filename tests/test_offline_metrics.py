@@ -2,11 +2,11 @@
 
 import pytest
 
-from agent.genre import Part
-from schemas.enums import Category, Qualifier
-from schemas.numerals import as_number
-from schemas.report import Metric
-from schemas.rules.metrics import extract_metrics
+from fazhi.agent.genre import Part
+from fazhi.schemas.enums import Category, Qualifier
+from fazhi.schemas.numerals import as_number
+from fazhi.schemas.report import Metric
+from fazhi.schemas.rules.metrics import extract_metrics
 
 
 def metrics_of(text: str, kind: str = "achievements") -> list[Metric]:

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from agent import api
+from fazhi.agent import api
 
 
 def query(sql: str) -> list[tuple]:

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from schemas.report import ReportMeta
-from schemas.rules.offline import METRIC_WINDOW, extract_offline
-from schemas.rules.parts import segment
+from fazhi.schemas.report import ReportMeta
+from fazhi.schemas.rules.offline import METRIC_WINDOW, extract_offline
+from fazhi.schemas.rules.parts import segment
 
 FIXTURES = Path(__file__).resolve().parents[1] / "evals" / "fixtures"
 NAV_PAGE = (

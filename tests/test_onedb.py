@@ -15,11 +15,11 @@ from click.testing import Result
 from conftest import ROOT, SAMPLES
 from typer.testing import CliRunner
 
-from agent import api
-from agent.cli import app
-from agent.documents import read_document
-from agent.review.server import running
-from evals.runner import MIGRATIONS, NAMESPACE
+from fazhi.agent import api
+from fazhi.agent.cli import app
+from fazhi.agent.documents import read_document
+from fazhi.agent.review.server import running
+from fazhi.evals.runner import MIGRATIONS, NAMESPACE
 
 FIXTURES = ROOT / "evals" / "fixtures"
 FAZHI = Path(sys.executable).with_name("fazhi")  # the installed command, run as another process

@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from agent import api
-from agent.pacing import Pacer, PastDeadline, retry_after
-from evals.fakellm import FakeLLM, Limits, Reply, document_of, tasks_of
-from evals.soak import report
+from fazhi.agent import api
+from fazhi.agent.pacing import Pacer, PastDeadline, retry_after
+from fazhi.evals.fakellm import FakeLLM, Limits, Reply, document_of, tasks_of
+from fazhi.evals.soak import report
 
 
 class Clock:

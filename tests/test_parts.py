@@ -3,9 +3,9 @@ part (items.py): each test protects one way reports are built."""
 
 from pathlib import Path
 
-from agent.genre import Part
-from schemas.rules.items import part_items
-from schemas.rules.parts import PART_KINDS, segment
+from fazhi.agent.genre import Part
+from fazhi.schemas.rules.items import part_items
+from fazhi.schemas.rules.parts import PART_KINDS, segment
 
 FIXTURES = Path(__file__).resolve().parents[1] / "evals" / "fixtures"
 

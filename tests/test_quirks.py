@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from evals.fixtures_io import load_fixtures
-from evals.quirks import run_quirk
+from fazhi.evals.fixtures_io import load_fixtures
+from fazhi.evals.quirks import run_quirk
 
 FIXTURES = load_fixtures(Path(__file__).resolve().parents[1] / "evals" / "fixtures")
 GOLD = sum(len(f.gold["metrics"]) for f in FIXTURES)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.documents import read_documents
-from agent.htmltext import declared_charset, html_to_text
-from agent.readers.text import decode
+from fazhi.agent.documents import read_documents
+from fazhi.agent.htmltext import declared_charset, html_to_text
+from fazhi.agent.readers.text import decode
 
 TABLE = """<table><thead><tr><th>指标</th><th>2021年</th><th>同比</th></tr></thead>
 <tbody>

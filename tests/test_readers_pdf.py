@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from agent.documents import read_document, read_documents
-from agent.errors import InputError
-from agent.readers.pdf import NO_TEXT_LAYER, pdf_text
-from evals.render import write_pdf, write_scan_pdf
+from fazhi.agent.documents import read_document, read_documents
+from fazhi.agent.errors import InputError
+from fazhi.agent.readers.pdf import NO_TEXT_LAYER, pdf_text
+from fazhi.evals.render import write_pdf, write_scan_pdf
 
 SEED = Path(__file__).resolve().parents[1] / "samples" / "dongyang-2022.txt"
 FOOTER = re.compile(r"— \d+ —")

@@ -11,11 +11,11 @@ from docx import Document as WordDocument
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
-from agent.documents import read_document, read_documents
-from agent.errors import InputError
-from agent.readers import read
-from agent.readers.word import OLD_DOC_HINT, docx_text
-from evals.render import write_docx
+from fazhi.agent.documents import read_document, read_documents
+from fazhi.agent.errors import InputError
+from fazhi.agent.readers import read
+from fazhi.agent.readers.word import OLD_DOC_HINT, docx_text
+from fazhi.evals.render import write_docx
 
 SEED = Path(__file__).resolve().parents[1] / "samples" / "dongyang-2022.txt"
 OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

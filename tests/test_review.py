@@ -17,15 +17,15 @@ from pydantic import BaseModel
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from agent import api
-from agent.cli import app as cli
-from agent.review import pages
-from agent.review.app import create_app
-from agent.review.corrections import reviewed_result
-from agent.review.fields import ReviewSchema, field_specs, item_model
-from agent.store import Store
-from evals import runner as evals_runner
-from evals.fakellm import FakeLLM
+from fazhi.agent import api
+from fazhi.agent.cli import app as cli
+from fazhi.agent.review import pages
+from fazhi.agent.review.app import create_app
+from fazhi.agent.review.corrections import reviewed_result
+from fazhi.agent.review.fields import ReviewSchema, field_specs, item_model
+from fazhi.agent.store import Store
+from fazhi.evals import runner as evals_runner
+from fazhi.evals.fakellm import FakeLLM
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 ADDED = "在18个镇乡街道成立派出机构"

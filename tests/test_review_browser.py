@@ -12,9 +12,9 @@ import pytest
 from test_review import ADDED, SAMPLES, expected_result, rows
 from typer.testing import CliRunner
 
-from agent import api
-from agent.cli import app as cli
-from agent.review.server import running
+from fazhi.agent import api
+from fazhi.agent.cli import app as cli
+from fazhi.agent.review.server import running
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

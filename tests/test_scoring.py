@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from evals.scoring import (
+from fazhi.evals.scoring import (
     FixtureScore,
     normalise_text,
     score_fixture,

@@ -10,7 +10,7 @@ import unicodedata
 
 import pytest
 
-from evals.scoring import score_fixture, summarise
+from fazhi.evals.scoring import score_fixture, summarise
 
 CLAUSES = ["办结行政复议案件12件", "组织培训3场", "覆盖群众2万人", "出庭应诉率99.5%", "调解纠纷120件",
            "开展督察3次", "罚没3860.85万元", "培训3场", "受理案件12件"]

@@ -10,11 +10,11 @@ import duckdb
 import pytest
 from conftest import SAMPLES
 
-from agent import api, pool
-from agent.chunking import wide_count
-from agent.grounding import QUOTES, normalise_with_map
-from agent.store import Store
-from schemas.genre import GENRE
+from fazhi.agent import api, pool
+from fazhi.agent.chunking import wide_count
+from fazhi.agent.grounding import QUOTES, normalise_with_map
+from fazhi.agent.store import Store
+from fazhi.schemas.genre import GENRE
 
 
 def numbered_reports(folder: Path, copies: int) -> list[str]:

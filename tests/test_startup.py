@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from agent import api
-from evals.fakellm import FakeLLM
+from fazhi.agent import api
+from fazhi.evals.fakellm import FakeLLM
 
 HEAVY = ("openai", "instructor", "httpx", "starlette", "jinja2", "uvicorn", "pypdf", "docx", "cn2an", "rich",
-         "schemas.rules.offline", "evals.cli", "evals.runner", "agent.review.app", "agent.batch.flow")
+         "fazhi.schemas.rules.offline", "fazhi.evals.cli", "fazhi.evals.runner", "fazhi.agent.review.app", "fazhi.agent.batch.flow")
 
 
 def imported_by(*args: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
@@ -35,7 +35,7 @@ def test_importing_the_cli_loads_no_model_library() -> None:
     done = subprocess.run([sys.executable, "-c", "import sys, agent.cli; print(sorted(sys.modules))"],
                           capture_output=True, text=True, timeout=60, check=True)
     loaded = set(json.loads(done.stdout.replace("'", '"')))
-    assert not loaded & {"openai", "instructor", "duckdb", "pydantic", "evals", "evals.cli"}
+    assert not loaded & {"openai", "instructor", "duckdb", "pydantic", "evals", "fazhi.evals.cli"}
 
 
 @pytest.mark.usefixtures("database")

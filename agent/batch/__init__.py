@@ -2,13 +2,13 @@
 DashScope, Zhipu: /files + /batches, JSONL in and out, at about half price) or written for
 `vllm run-batch`, in rounds (first requests, then re-asks), the state in the database.
 
-The work is in `agent.batch.flow` (called through `agent.api.batch_*`), the commands in `agent.batch.cli`;
+The work is in `fazhi.agent.batch.flow` (called through `fazhi.agent.api.batch_*`), the commands in `fazhi.agent.batch.cli`;
 `register` declares `fazhi batch submit|status|collect` (the `fazhi.commands` entry point).
 """
 
-from agent.commands import Commands
+from fazhi.agent.commands import Commands
 
 
 def register(commands: Commands) -> None:
-    commands.add("batch", "agent.batch.cli:batch_app",
+    commands.add("batch", "fazhi.agent.batch.cli:batch_app",
                  "Backfills through a provider's Batch API (about half price) or vllm run-batch.")

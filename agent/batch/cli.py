@@ -1,4 +1,4 @@
-"""`fazhi batch submit|status|collect`: a thin shell over `agent.api`'s batch functions."""
+"""`fazhi batch submit|status|collect`: a thin shell over `fazhi.agent.api`'s batch functions."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from agent import api
-from agent.batch.flow import Collected
-from agent.cli import Db, check_format, fails_cleanly, say
-from agent.formatting import render
-from agent.runs import RunSummary
+from fazhi.agent import api
+from fazhi.agent.batch.flow import Collected
+from fazhi.agent.cli import Db, check_format, fails_cleanly, say
+from fazhi.agent.formatting import render
+from fazhi.agent.runs import RunSummary
 
 Key = Annotated[str | None, typer.Option(help="API key (default: FAZHI_API_KEY or the profile's variable).")]
 BatchId = Annotated[str | None, typer.Argument(help="Batch id (default: every batch not collected yet).")]
@@ -92,7 +92,7 @@ def collect(
                                                           "of uploading it.")] = None,
 ) -> None:
     """Read a complete batch: store the documents it completes, send their re-asks as the next round."""
-    from agent.cli import print_summary
+    from fazhi.agent.cli import print_summary
 
     results = api.batch_collect(batch, api.Options(db=db, api_key=api_key), live_reasks, from_jsonl, write_jsonl)
     if not results:

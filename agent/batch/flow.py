@@ -13,19 +13,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agent.api import import_genre, ingest_with
-from agent.backends import DocumentRun, LLMBackend
-from agent.batch.replay import ask_json, ask_key
-from agent.batch.session import Session, next_path, open_session
-from agent.batch.state import BatchState
-from agent.batch.wire import ENDED, BatchError, LineAnswer, download, provider, read_output, retrieve
-from agent.cache import AnswerCache
-from agent.config import Options, Settings, profile_key, resolve
-from agent.documents import Document, Rejected
-from agent.errors import ConfigError
-from agent.llm import ModelClient
-from agent.runs import Runner, RunSummary
-from agent.store import Store
+from fazhi.agent.api import import_genre, ingest_with
+from fazhi.agent.backends import DocumentRun, LLMBackend
+from fazhi.agent.batch.replay import ask_json, ask_key
+from fazhi.agent.batch.session import Session, next_path, open_session
+from fazhi.agent.batch.state import BatchState
+from fazhi.agent.batch.wire import ENDED, BatchError, LineAnswer, download, provider, read_output, retrieve
+from fazhi.agent.cache import AnswerCache
+from fazhi.agent.config import Options, Settings, profile_key, resolve
+from fazhi.agent.documents import Document, Rejected
+from fazhi.agent.errors import ConfigError
+from fazhi.agent.llm import ModelClient
+from fazhi.agent.runs import Runner, RunSummary
+from fazhi.agent.store import Store
 
 NEEDS_MODEL = "Batch mode needs a model: pass --profile NAME, or --base-url URL --model NAME"
 

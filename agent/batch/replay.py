@@ -9,14 +9,14 @@ from typing import Any
 
 from openai.types.chat import ChatCompletion
 
-from agent.backends import Ask, DocumentRun, LLMBackend, Outcome, Piece
-from agent.batch.state import Reply
-from agent.calllog import CallRecord
-from agent.checks import Parts
-from agent.conversation import Answer, Conversation, Messages, Truncated, cached_entry, replayed
-from agent.documents import Document
-from agent.errors import ExtractionError
-from agent.genre import Genre, Layout
+from fazhi.agent.backends import Ask, DocumentRun, LLMBackend, Outcome, Piece
+from fazhi.agent.batch.state import Reply
+from fazhi.agent.calllog import CallRecord
+from fazhi.agent.checks import Parts
+from fazhi.agent.conversation import Answer, Conversation, Messages, Truncated, cached_entry, replayed
+from fazhi.agent.documents import Document
+from fazhi.agent.errors import ExtractionError
+from fazhi.agent.genre import Genre, Layout
 
 
 @dataclass

@@ -10,21 +10,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agent.api import load_genre
-from agent.backends import LLMBackend
-from agent.batch.replay import AskRow, DocReplay, Request, Step, ask_from, ask_json
-from agent.batch.state import BatchState, Reply
-from agent.batch.wire import MAX_LINES, BatchError, custom_id, jsonl, provider, upload
-from agent.cache import AnswerCache
-from agent.calllog import usage_of
-from agent.config import profile_key
-from agent.documents import Document
-from agent.errors import ConfigError, ExtractionError
-from agent.genre import Genre, Layout
-from agent.llm import ModelClient
-from agent.providers import LOCAL_KEY
-from agent.runs import Runner, RunSummary
-from agent.store import Store
+from fazhi.agent.api import load_genre
+from fazhi.agent.backends import LLMBackend
+from fazhi.agent.batch.replay import AskRow, DocReplay, Request, Step, ask_from, ask_json
+from fazhi.agent.batch.state import BatchState, Reply
+from fazhi.agent.batch.wire import MAX_LINES, BatchError, custom_id, jsonl, provider, upload
+from fazhi.agent.cache import AnswerCache
+from fazhi.agent.calllog import usage_of
+from fazhi.agent.config import profile_key
+from fazhi.agent.documents import Document
+from fazhi.agent.errors import ConfigError, ExtractionError
+from fazhi.agent.genre import Genre, Layout
+from fazhi.agent.llm import ModelClient
+from fazhi.agent.providers import LOCAL_KEY
+from fazhi.agent.runs import Runner, RunSummary
+from fazhi.agent.store import Store
 
 
 @dataclass

@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from agent.providers import Profile
-from agent.redaction import without_userinfo
-from agent.store import Store
+from fazhi.agent.providers import Profile
+from fazhi.agent.redaction import without_userinfo
+from fazhi.agent.store import Store
 
 
 @dataclass

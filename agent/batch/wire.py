@@ -7,9 +7,9 @@ from typing import Any
 
 import openai
 
-from agent.calllog import usage_of
-from agent.errors import FazhiError
-from agent.providers import Profile
+from fazhi.agent.calllog import usage_of
+from fazhi.agent.errors import FazhiError
+from fazhi.agent.providers import Profile
 
 ENDED = ("completed", "failed", "expired", "cancelled")  # a batch in any other status is still running
 MAX_LINES = 50_000  # requests in one batch at most (OpenAI, DashScope and Zhipu document this limit)

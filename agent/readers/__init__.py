@@ -8,9 +8,9 @@ commonly misnamed (a .doc that is really .docx or a saved web page, and the reve
 import re
 from dataclasses import dataclass
 
-from agent.errors import InputError
-from agent.htmltext import declared_charset, html_to_text
-from agent.readers.text import decode
+from fazhi.agent.errors import InputError
+from fazhi.agent.htmltext import declared_charset, html_to_text
+from fazhi.agent.readers.text import decode
 
 KINDS = {".txt": "txt", ".md": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".doc": "doc"}
 SUFFIXES = tuple(KINDS)
@@ -53,11 +53,11 @@ def read(raw: bytes, suffix: str) -> Extracted:
     """The text of a file's bytes; `suffix` is the file name's (".pdf", ".docx", ...)."""
     kind = sniff(raw, suffix)
     if kind == "pdf":
-        from agent.readers.pdf import pdf_text  # imported on use: pypdf is not needed for text files
+        from fazhi.agent.readers.pdf import pdf_text  # imported on use: pypdf is not needed for text files
 
         return Extracted(pdf_text(raw), kind, None)
     if kind in ("docx", "doc"):
-        from agent.readers.word import doc_text, docx_text
+        from fazhi.agent.readers.word import doc_text, docx_text
 
         return Extracted((docx_text if kind == "docx" else doc_text)(raw), kind, None)
     if kind == "html":

@@ -7,7 +7,7 @@ import warnings
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
-from agent.errors import InputError
+from fazhi.agent.errors import InputError
 
 PAGE_BREAK = "\f"
 NO_TEXT_LAYER = "no text layer (a scanned PDF?): OCR it first"

@@ -3,7 +3,7 @@
 import codecs
 import re
 
-from agent.errors import InputError
+from fazhi.agent.errors import InputError
 
 FALLBACK_ENCODINGS = ("utf-8", "gb18030")
 BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))

@@ -12,7 +12,7 @@ from docx.oxml.ns import qn
 from docx.oxml.text.run import CT_R
 from lxml.etree import _Element
 
-from agent.errors import InputError
+from fazhi.agent.errors import InputError
 
 CELL_SEPARATOR = " | "
 OLD_DOC_HINT = ("old .doc format: convert it to .docx or PDF first "

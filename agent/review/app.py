@@ -23,12 +23,12 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from agent.errors import FazhiError
-from agent.genre import Genre
-from agent.review import pages
-from agent.review.corrections import CorrectionIn, correct, load_state, prepare
-from agent.review.fields import ReviewError, ReviewSchema
-from agent.store import Store
+from fazhi.agent.errors import FazhiError
+from fazhi.agent.genre import Genre
+from fazhi.agent.review import pages
+from fazhi.agent.review.corrections import CorrectionIn, correct, load_state, prepare
+from fazhi.agent.review.fields import ReviewError, ReviewSchema
+from fazhi.agent.store import Store
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "fazhi_review"

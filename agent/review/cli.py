@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from agent.cli import Db, fails_cleanly, say
-from agent.commands import Commands
-from agent.errors import FazhiError
+from fazhi.agent.cli import Db, fails_cleanly, say
+from fazhi.agent.commands import Commands
+from fazhi.agent.errors import FazhiError
 
 
 @fails_cleanly
@@ -20,7 +20,7 @@ def review(
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
 ) -> None:
     """Review extractions in a local web app: accept, reject, edit and add items; correct metadata."""
-    from agent.review.server import serve
+    from fazhi.agent.review.server import serve
 
     listener = bind(host, port)
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -50,8 +50,8 @@ def export(
     out: Annotated[Path, typer.Option(help="Folder to write the files into.")] = Path("export"),
 ) -> None:
     """Write reports, each item table and the corrections as Parquet, CSV or JSON lines files."""
-    from agent import api
-    from agent.review.exports import export_tables
+    from fazhi.agent import api
+    from fazhi.agent.review.exports import export_tables
 
     with api.open_store(db, external=True) as store:
         written = export_tables(store, out, fmt, all_runs)
@@ -67,8 +67,8 @@ def fixtures_export(
     reviewed_only: Annotated[bool, typer.Option("--reviewed-only", help="Only documents marked reviewed.")] = False,
 ) -> None:
     """Write each document's corrected result as a gold fixture in the contract's shape."""
-    from agent import api
-    from agent.review.exports import export_fixtures
+    from fazhi.agent import api
+    from fazhi.agent.review.exports import export_fixtures
 
     with api.open_store(db) as store:
         written = export_fixtures(store, folder, reviewed_only)
@@ -84,8 +84,8 @@ fixtures_app.command("export")(fixtures_export)
 
 def register(commands: Commands) -> None:
     """Declare `review`, `export` and `fixtures export` (the `fazhi.commands` entry point)."""
-    commands.add("review", "agent.review.cli:review",
+    commands.add("review", "fazhi.agent.review.cli:review",
                  "Review extractions in a local web app: accept, reject, edit and add items; correct metadata.")
-    commands.add("export", "agent.review.cli:export",
+    commands.add("export", "fazhi.agent.review.cli:export",
                  "Write reports, each item table and the corrections as Parquet, CSV or JSON lines files.")
-    commands.add("fixtures", "agent.review.cli:fixtures_app", "Labelled fixtures made from reviewed documents.")
+    commands.add("fixtures", "fazhi.agent.review.cli:fixtures_app", "Labelled fixtures made from reviewed documents.")

@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agent.cache import content_hash
-from agent.grounding import SourceIndex
-from agent.review.fields import ReviewError, ReviewSchema, TaskSpec, coerce, validated
-from agent.store import Store, to_json
+from fazhi.agent.cache import content_hash
+from fazhi.agent.grounding import SourceIndex
+from fazhi.agent.review.fields import ReviewError, ReviewSchema, TaskSpec, coerce, validated
+from fazhi.agent.store import Store, to_json
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 NAMESPACE = "review"

@@ -5,9 +5,9 @@ import json
 import re
 from pathlib import Path
 
-from agent.review.corrections import gold, has_review_tables, load_state
-from agent.review.fields import ReviewError, ReviewSchema
-from agent.store import Store
+from fazhi.agent.review.corrections import gold, has_review_tables, load_state
+from fazhi.agent.review.fields import ReviewError, ReviewSchema
+from fazhi.agent.store import Store
 
 FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER)", "jsonl": "(FORMAT json)"}
 UNSAFE = re.compile(r"[^\w.\-]+")

@@ -10,8 +10,8 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from agent.errors import ConfigError, FazhiError
-from agent.genre import Genre
+from fazhi.agent.errors import ConfigError, FazhiError
+from fazhi.agent.genre import Genre
 
 GROUNDING = ("evidence", "start", "end")
 

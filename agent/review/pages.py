@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from agent.grounding import SourceIndex
-from agent.review import charts
-from agent.review.corrections import Entry, ReviewState
-from agent.review.fields import FieldSpec, ReviewSchema, TaskSpec
-from agent.store import Store
+from fazhi.agent.grounding import SourceIndex
+from fazhi.agent.review import charts
+from fazhi.agent.review.corrections import Entry, ReviewState
+from fazhi.agent.review.fields import FieldSpec, ReviewSchema, TaskSpec
+from fazhi.agent.store import Store
 
 PER_PAGE = 50
 SELECT_LIMIT = 30

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from agent import api
-from agent.genre import Genre
-from agent.review.app import LOCAL_HOSTS, create_app
+from fazhi.agent import api
+from fazhi.agent.genre import Genre
+from fazhi.agent.review.app import LOCAL_HOSTS, create_app
 
 
 def url_of(sock: socket.socket) -> str:

@@ -5,7 +5,7 @@ the offline, deterministic backend; `trace_offline` says what became of every fi
 modules fit together and how to add a rule: schemas/rules/README.md.
 
 The exports are imported on first use, so that the genre's other modules (the taxonomy) can read the
-word lists (`schemas.rules.lexicon`) without loading every rule.
+word lists (`fazhi.schemas.rules.lexicon`) without loading every rule.
 """
 
 from importlib import import_module

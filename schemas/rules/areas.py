@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from schemas.rules import gazetteer
+from fazhi.schemas.rules import gazetteer
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "areas.tsv"
 COLUMNS = ("name", "aliases", "kind", "province", "prefecture", "source")

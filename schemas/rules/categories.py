@@ -11,8 +11,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from schemas.enums import Category
-from schemas.rules.lexicon import entry, words
+from fazhi.schemas.enums import Category
+from fazhi.schemas.rules.lexicon import entry, words
 
 KEYWORDS: dict[Category, tuple[str, ...]] = {Category(area): words(f"areas.{area}") for area in entry("areas")}
 _PATTERN = re.compile("|".join(sorted({re.escape(k) for ks in KEYWORDS.values() for k in ks}, key=len, reverse=True)))

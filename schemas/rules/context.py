@@ -4,9 +4,9 @@ plans, and an area from its heading)."""
 
 from collections.abc import Callable
 
-from agent.genre import Part
-from schemas.rules.headings import MARKER_RE, STYLES, marker_of
-from schemas.rules.meta import extract_meta
+from fazhi.agent.genre import Part
+from fazhi.schemas.rules.headings import MARKER_RE, STYLES, marker_of
+from fazhi.schemas.rules.meta import extract_meta
 
 TITLE_STOP = "。；;：:，,"
 TITLE_MAX = 30

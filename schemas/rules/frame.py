@@ -12,9 +12,9 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from agent.genre import Part
-from schemas.rules.headings import heading_match, markers
-from schemas.rules.lexicon import alt, words
+from fazhi.agent.genre import Part
+from fazhi.schemas.rules.headings import heading_match, markers
+from fazhi.schemas.rules.lexicon import alt, words
 
 LINE_RE = re.compile(r"[^\n\r\u2028\u2029]+")
 SPACE_RE = re.compile(r"\s+")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from schemas.rules.lexicon import words
+from fazhi.schemas.rules.lexicon import words
 
 SUFFIX_CHARS = "省市县区州盟旗"
 SUFFIX_RE = re.compile(f"[{SUFFIX_CHARS}]")

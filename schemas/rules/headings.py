@@ -8,7 +8,7 @@ numbering of a heading line (第一部分, 一、, (一), 1.) and `heading_title
 import re
 from dataclasses import dataclass
 
-from schemas.numerals import chinese_int
+from fazhi.schemas.numerals import chinese_int
 
 CN = "一二三四五六七八九十"
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"

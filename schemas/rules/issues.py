@@ -7,11 +7,11 @@ heading or first sentence, cut at its first comma when very long, and is always 
 
 import re
 
-from agent.genre import Part
-from schemas.enums import Category
-from schemas.report import Issue
-from schemas.rules.categories import classify_layers
-from schemas.rules.items import Item, part_items
+from fazhi.agent.genre import Part
+from fazhi.schemas.enums import Category
+from fazhi.schemas.report import Issue
+from fazhi.schemas.rules.categories import classify_layers
+from fazhi.schemas.rules.items import Item, part_items
 
 SENTENCE_END = re.compile(r"[。；;！!？?]")
 WRAPPED_LINE = 30  # a line at least this long that stops mid-sentence was wrapped, not a heading

@@ -6,11 +6,11 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from agent.genre import Part
-from schemas.rules.frame import Line, compact, split_lines
-from schemas.rules.headings import heading_match, heading_title, marker, numeral_value
-from schemas.rules.lexicon import alt, words
-from schemas.rules.parts import ENUMERATED_PROBLEMS, is_section_title, unnumbered_kind
+from fazhi.agent.genre import Part
+from fazhi.schemas.rules.frame import Line, compact, split_lines
+from fazhi.schemas.rules.headings import heading_match, heading_title, marker, numeral_value
+from fazhi.schemas.rules.lexicon import alt, words
+from fazhi.schemas.rules.parts import ENUMERATED_PROBLEMS, is_section_title, unnumbered_kind
 
 ENUMERATION_MIN = 8  # a 、-separated part shorter than this is a list inside one problem
 AFTER_BREAK = r"(?:^|(?<=[。；;：:！？!?\s]))[ \t\u3000]*"  # a marker opens a line, a sentence or a clause

@@ -9,14 +9,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from agent.genre import Part
-from schemas.enums import AdminLevel, DocType
-from schemas.numerals import chinese_digits, chinese_int
-from schemas.report import ReportMeta
-from schemas.rules import areas, gazetteer
-from schemas.rules.frame import SIGNATURE, compact, is_signature, split_lines
-from schemas.rules.lexicon import alt, any_of, words
-from schemas.rules.reading import FIELD_LABEL
+from fazhi.agent.genre import Part
+from fazhi.schemas.enums import AdminLevel, DocType
+from fazhi.schemas.numerals import chinese_digits, chinese_int
+from fazhi.schemas.report import ReportMeta
+from fazhi.schemas.rules import areas, gazetteer
+from fazhi.schemas.rules.frame import SIGNATURE, compact, is_signature, split_lines
+from fazhi.schemas.rules.lexicon import alt, any_of, words
+from fazhi.schemas.rules.reading import FIELD_LABEL
 
 BODY_KINDS = ("opening", "achievements", "problems", "plans")
 WINDOW = 30_000

@@ -22,16 +22,16 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.genre import Part
-from schemas.enums import Qualifier
-from schemas.numerals import CHINESE, CN_DIGITS, halfwidth, is_chinese, parse_number, scale
-from schemas.report import Metric
-from schemas.rules.categories import classify_layers
-from schemas.rules.headings import CN, marker
-from schemas.rules.lexicon import PLAN_SENTENCE, alt, any_of, chars, table, words
-from schemas.rules.meta import covered_year
-from schemas.rules.tables import TableIndex
-from schemas.taxonomy import match_canonical
+from fazhi.agent.genre import Part
+from fazhi.schemas.enums import Qualifier
+from fazhi.schemas.numerals import CHINESE, CN_DIGITS, halfwidth, is_chinese, parse_number, scale
+from fazhi.schemas.report import Metric
+from fazhi.schemas.rules.categories import classify_layers
+from fazhi.schemas.rules.headings import CN, marker
+from fazhi.schemas.rules.lexicon import PLAN_SENTENCE, alt, any_of, chars, table, words
+from fazhi.schemas.rules.meta import covered_year
+from fazhi.schemas.rules.tables import TableIndex
+from fazhi.schemas.taxonomy import match_canonical
 
 READ_KINDS = frozenset({"opening", "achievements", "problems"})
 

@@ -18,15 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from agent.genre import Layout, Part
-from schemas.enums import DocType
-from schemas.report import Issue, Metric, ReportExtraction, ReportMeta
-from schemas.rules.context import describer
-from schemas.rules.issues import extract_issues
-from schemas.rules.meta import extract_meta
-from schemas.rules.metrics import Candidate, extract_metrics
-from schemas.rules.parts import segment
-from schemas.rules.reading import Reading, read
+from fazhi.agent.genre import Layout, Part
+from fazhi.schemas.enums import DocType
+from fazhi.schemas.report import Issue, Metric, ReportExtraction, ReportMeta
+from fazhi.schemas.rules.context import describer
+from fazhi.schemas.rules.issues import extract_issues
+from fazhi.schemas.rules.meta import extract_meta
+from fazhi.schemas.rules.metrics import Candidate, extract_metrics
+from fazhi.schemas.rules.parts import segment
+from fazhi.schemas.rules.reading import Reading, read
 
 log = logging.getLogger(__name__)
 METRIC_WINDOW = 200_000  # characters; reports are far shorter, only huge inputs are cut

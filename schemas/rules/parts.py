@@ -12,10 +12,10 @@ linear time.
 import re
 from dataclasses import dataclass
 
-from agent.genre import Part
-from schemas.rules.frame import Line, compact, frame_head, front, layout_lines, split_lines, tail
-from schemas.rules.headings import HEAD_RE, ITEM_START, heading_match, heading_title, marker, numeral_value
-from schemas.rules.lexicon import NEXT_STEP, PLAN_CUE, alt, any_of, words
+from fazhi.agent.genre import Part
+from fazhi.schemas.rules.frame import Line, compact, frame_head, front, layout_lines, split_lines, tail
+from fazhi.schemas.rules.headings import HEAD_RE, ITEM_START, heading_match, heading_title, marker, numeral_value
+from fazhi.schemas.rules.lexicon import NEXT_STEP, PLAN_CUE, alt, any_of, words
 
 PART_KINDS = ("header", "title", "opening", "achievements", "problems", "plans", "closing", "footer")
 PROBLEM_WORDS = any_of("problems.words")

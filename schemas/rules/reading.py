@@ -25,11 +25,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from statistics import quantiles
 
-from schemas.rules import areas, gazetteer
-from schemas.rules.frame import PUBLICITY_NOTE
-from schemas.rules.headings import MARKER_RE, Marker, marker_of
-from schemas.rules.lexicon import PLAN_OPENER, alt, table, words
-from schemas.rules.parts import admits_problems
+from fazhi.schemas.rules import areas, gazetteer
+from fazhi.schemas.rules.frame import PUBLICITY_NOTE
+from fazhi.schemas.rules.headings import MARKER_RE, Marker, marker_of
+from fazhi.schemas.rules.lexicon import PLAN_OPENER, alt, table, words
+from fazhi.schemas.rules.parts import admits_problems
 
 LINE_BREAK = re.compile(r"[\n\r\f\v\u2028\u2029\x85]")
 PAGE_BREAK = "\f"

@@ -9,7 +9,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from schemas.rules.lexicon import alt, any_of, words
+from fazhi.schemas.rules.lexicon import alt, any_of, words
 
 SEPARATOR = re.compile(r"\s*[|｜]\s*")
 FIGURE = re.compile(r"\d")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from agent import api
-from agent.providers import PROFILES
+from fazhi.agent import api
+from fazhi.agent.providers import PROFILES
 
 KEYS = {name: os.environ.get(p.api_key_env or "") for name, p in PROFILES.items() if p.api_key_env}
 REPORT = (
