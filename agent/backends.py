@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel
-
 from fazhi.agent.cache import content_hash
 from fazhi.agent.calllog import CallRecord, labelled, scope
 from fazhi.agent.checks import Parts
@@ -24,6 +22,7 @@ from fazhi.agent.genre import Genre, Layout, Part, Task
 from fazhi.agent.grounding import SourceIndex, normalise, source_index
 from fazhi.agent.llm import Answer, ModelClient, Truncated
 from fazhi.agent.pacing import message_units
+from pydantic import BaseModel
 
 USER_TEMPLATE = "<document>\n{text}\n</document>"
 COMBINED = ("Do all of the tasks above for the text: answer with one JSON object holding each task's key "

@@ -11,9 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, create_model
-
 from fazhi.agent.grounding import GroundedAnswer, GroundedRecord, item_error, normalise
+from pydantic import BaseModel, Field, ValidationError, create_model
 
 Parts = dict[str, type[BaseModel]]  # task name → its answer model
 

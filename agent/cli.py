@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-
 from fazhi.agent.commands import WithPlugins
 from fazhi.agent.errors import FazhiError
 from fazhi.agent.formatting import FORMATS, render

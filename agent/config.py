@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, computed_field
-
 from fazhi.agent.errors import ConfigError, NoApiKey, UnknownProfile
 from fazhi.agent.providers import LOCAL_KEY, MODES, PROFILES, Profile
 from fazhi.agent.redaction import redact, secrets_of, without_userinfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, computed_field
 
 DEFAULTS = {"profile": "custom", "db": "fazhi.duckdb", "cache_dir": "cache", "genre": "fazhi.schemas.genre:GENRE"}
 COMMAND_LINE = "command line"

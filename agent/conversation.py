@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
-from pydantic import BaseModel
-
 from fazhi.agent.cache import content_hash
 from fazhi.agent.checks import (
     Checked,
@@ -33,6 +31,7 @@ from fazhi.agent.checks import (
 )
 from fazhi.agent.errors import ExtractionError
 from fazhi.agent.grounding import GroundedAnswer
+from pydantic import BaseModel
 
 REASONING = re.compile(r"<(think|thinking|reasoning)>.*?(?:</\1>|$)", re.S | re.I)
 Messages = list[dict[str, str]]

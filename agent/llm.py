@@ -11,8 +11,6 @@ to split its text. The messages are sent as given: no templating.
 import time
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from fazhi.agent.cache import AnswerCache, content_hash
 from fazhi.agent.calllog import CALL_SCOPE, labelled, record
 from fazhi.agent.checks import Parts, request_model
@@ -30,6 +28,7 @@ from fazhi.agent.errors import CacheMiss
 from fazhi.agent.pacing import Pacer
 from fazhi.agent.providers import MODES, Profile
 from fazhi.agent.redaction import redact, secrets_of, without_userinfo
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from fazhi.agent.sending import Sender

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 import openai
-from openai.types.chat import ChatCompletion
-
 from fazhi.agent.conversation import Messages
 from fazhi.agent.errors import ExtractionError
 from fazhi.agent.pacing import PastDeadline, message_units
 from fazhi.agent.transport import PacedTransport, RecordingTransport
+from openai.types.chat import ChatCompletion
 
 if TYPE_CHECKING:
     from fazhi.agent.checks import Parts

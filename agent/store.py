@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-
 from fazhi.agent.calllog import CallRecord
 from fazhi.agent.documents import Document
 from fazhi.agent.errors import DatabaseLocked, FazhiError, QueryError

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx2
-
 from fazhi.agent.calllog import record, usage_from_body
 from fazhi.agent.pacing import Pacer
 

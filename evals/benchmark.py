@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from fazhi.schemas.rules import issues, meta, metrics, parts
+from fazhi.schemas.rules.offline import extract_offline
 
-from fazhi.schemas.rules import issues, meta, metrics, parts  # noqa: E402
-from fazhi.schemas.rules.offline import extract_offline  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 FIXTURES = ROOT / "evals" / "fixtures"
 MB = 1_000_000

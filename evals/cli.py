@@ -4,7 +4,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-
 from fazhi.agent import api
 from fazhi.agent.cli import say
 from fazhi.agent.errors import FazhiError

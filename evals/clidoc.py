@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer.testing import CliRunner
-
 from fazhi.agent.cli import app
 from fazhi.agent.commands import LazyCommand
+from typer.testing import CliRunner
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- cli-reference:start (made by evals/clidoc.py) -->", "<!-- cli-reference:end -->"

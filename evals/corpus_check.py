@@ -24,11 +24,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from fazhi.agent import api
 
-from fazhi.agent import api  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 READ_SUFFIXES = (".txt", ".md", ".html", ".htm")  # what `fazhi ingest` reads from a folder (README)
 EXAMPLES = 3

@@ -22,11 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from fazhi.evals.soak import start_fake, write_corpus
 
-from fazhi.evals.soak import start_fake, write_corpus  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def cpu_seconds() -> float:

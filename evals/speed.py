@@ -23,12 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from fazhi.evals import cpu, sqlscale
+from fazhi.evals.soak import start_fake, write_corpus
 
-from fazhi.evals import cpu, sqlscale  # noqa: E402
-from fazhi.evals.soak import start_fake, write_corpus  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CORPUS = [Path("/work/shared/corpus-sz"), Path("/work/shared/seeds")]
 TARGETS = {"cpu_ms_per_doc": 5.0, "cached_rerun_s": 2.0, "offline_mb_s": 2.0, "sql_s": 1.0}

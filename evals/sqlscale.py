@@ -26,8 +26,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 QUERIES = {
     "reports": "SELECT doc_id, region, province, report_year, n_metrics, n_issues FROM reports",

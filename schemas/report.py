@@ -7,12 +7,11 @@ source by validators) and the stored result (`ReportExtraction`, in the fixture 
 import re
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
 from fazhi.agent.grounding import GroundedAnswer, GroundedItem, GroundedRecord
 from fazhi.schemas.enums import AdminLevel, Category, DocType, Qualifier
 from fazhi.schemas.numerals import fold_unit, number_from_text, value_problem
 from fazhi.schemas.taxonomy import canonical_keys
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 

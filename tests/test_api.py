@@ -9,7 +9,6 @@ import pandas
 import polars
 import pyarrow
 import pytest
-
 from fazhi.agent import api
 from fazhi.agent.errors import FazhiError
 

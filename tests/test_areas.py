@@ -4,7 +4,6 @@ from collections import Counter
 from itertools import pairwise
 
 import pytest
-
 from fazhi.schemas.rules import gazetteer
 from fazhi.schemas.rules.areas import COLUMNS, DATA_FILE, KINDS, Area, find_areas, load_areas, parse_rows
 

@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
-
 from fazhi.agent import api
 from fazhi.agent.batch.wire import BatchError
 from fazhi.agent.cli import app
@@ -18,6 +16,7 @@ from fazhi.agent.config import profile_key
 from fazhi.agent.errors import ConfigError, NoApiKey
 from fazhi.agent.providers import LOCAL_KEY, PROFILES
 from fazhi.evals.fakellm import FakeLLM, Reply, document_of, tasks_of, ungrounded, when
+from typer.testing import CliRunner
 
 DOCS = {
     "a.txt": "某县2023年法治政府建设情况报告\n一、主要工作和成效\n全年办结行政复议案件12件，组织培训3场。\n"

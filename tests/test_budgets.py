@@ -6,12 +6,11 @@ import random
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from fazhi.agent import api
 from fazhi.agent.cli import app
 from fazhi.evals.fakellm import FakeLLM, document_of
 from fazhi.evals.soak import report
+from typer.testing import CliRunner
 
 
 def short_reports(folder: Path, n: int) -> Path:

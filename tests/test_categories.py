@@ -1,7 +1,6 @@
 """Keyword rules for the 11 areas (schemas/rules/categories.py)."""
 
 import pytest
-
 from fazhi.schemas.enums import Category
 from fazhi.schemas.rules.categories import classify, classify_layers, scores
 

@@ -4,10 +4,9 @@ import json
 from pathlib import Path
 
 import duckdb
-from typer.testing import CliRunner
-
 from fazhi.agent.cli import app
 from fazhi.evals.fakellm import FakeLLM
+from typer.testing import CliRunner
 
 runner = CliRunner()
 

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
-
 from fazhi.agent import api
 from fazhi.agent.cli import app
 from fazhi.agent.config import Options, ProfileValues, Settings, is_local, resolve
 from fazhi.agent.errors import ConfigError, NoApiKey
 from fazhi.agent.providers import LOCAL_KEY, Profile
 from fazhi.evals.fakellm import FakeLLM
+from typer.testing import CliRunner
 
 SMALL = Path(__file__).resolve().parent.parent / "samples" / "huzhu-2024.txt"
 runner = CliRunner()

@@ -14,7 +14,6 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import SAMPLES
-
 from fazhi.agent import api
 from fazhi.agent.store import OLDEST_READER, STORAGE_VERSION
 

@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from fazhi.agent.cache import AnswerCache, canonical_json, content_hash
 from fazhi.agent.chunking import chunk, estimate_tokens
 from fazhi.agent.config import Options, resolve

@@ -5,12 +5,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from fazhi.agent import api
 from fazhi.agent.cli import app
 from fazhi.evals.compare import gate, parse_thresholds
 from fazhi.evals.fakellm import FakeLLM, Reply, default_brain, when
+from typer.testing import CliRunner
 
 FIXTURES = Path(__file__).resolve().parent.parent / "evals" / "fixtures"
 runner = CliRunner()

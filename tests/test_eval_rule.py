@@ -4,11 +4,10 @@ and `fazhi eval` stores with each metric item the rule that kept or excluded it 
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from fazhi.agent import api
 from fazhi.agent.cli import app
 from fazhi.schemas.rules import extract_offline, trace_offline
+from typer.testing import CliRunner
 
 FIXTURES = Path(__file__).resolve().parent.parent / "evals" / "fixtures"
 REPORT = (

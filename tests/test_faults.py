@@ -15,10 +15,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
-
 from fazhi.agent.cli import app
 from fazhi.evals.fakellm import FakeLLM, Reply, default_brain, document_of, tasks_of
+from typer.testing import CliRunner
 
 SECRET = "sk-fault-matrix-secret-0123456789"
 runner = CliRunner()

@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from fazhi.schemas.enums import AdminLevel, Category, DocType, Qualifier
 from fazhi.schemas.numerals import fold_unit, value_problem
 from fazhi.schemas.taxonomy import canonical_keys

@@ -5,7 +5,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from fazhi.agent import api, readers
 from fazhi.agent.documents import expand, read_documents
 from fazhi.agent.htmltext import html_to_text

@@ -8,7 +8,6 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-
 from fazhi.evals.forms import FORMS
 from fazhi.evals.invariance import DEFAULT_SETS, EVALS, Score, score_set
 

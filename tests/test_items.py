@@ -1,7 +1,6 @@
 """The listed items of a part (schemas/rules/items.py): every numbering style, in sequence, at the top level."""
 
 import pytest
-
 from fazhi.schemas.rules.items import numbered_items
 
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from fazhi.agent import api
 from fazhi.agent.errors import NoApiKey
 from fazhi.agent.runs import RunSummary

@@ -1,7 +1,6 @@
 """Reading numbers as the reports write them (schemas/numerals.py)."""
 
 import pytest
-
 from fazhi.schemas.numerals import (
     as_number,
     fold_unit,

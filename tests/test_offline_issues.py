@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from fazhi.evals.scoring import score_fixture, summarise
 from fazhi.schemas.rules.issues import extract_issues
 from fazhi.schemas.rules.offline import extract_offline

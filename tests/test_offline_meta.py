@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from fazhi.evals.scoring import score_fixture
 from fazhi.schemas.report import ReportMeta
 from fazhi.schemas.rules import gazetteer

@@ -1,7 +1,6 @@
 """The offline metric rules (schemas/rules/metrics.py) on hand-made sentences in the reports' style."""
 
 import pytest
-
 from fazhi.agent.genre import Part
 from fazhi.schemas.enums import Category, Qualifier
 from fazhi.schemas.numerals import as_number

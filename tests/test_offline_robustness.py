@@ -4,7 +4,6 @@ import random
 from pathlib import Path
 
 import pytest
-
 from fazhi.schemas.report import ReportMeta
 from fazhi.schemas.rules.offline import METRIC_WINDOW, extract_offline
 from fazhi.schemas.rules.parts import segment

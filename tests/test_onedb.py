@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from conftest import ROOT, SAMPLES
-from typer.testing import CliRunner
-
 from fazhi.agent import api
 from fazhi.agent.cli import app
 from fazhi.agent.documents import read_document
 from fazhi.agent.review.server import running
 from fazhi.evals.runner import MIGRATIONS, NAMESPACE
+from typer.testing import CliRunner
 
 FIXTURES = ROOT / "evals" / "fixtures"
 FAZHI = Path(sys.executable).with_name("fazhi")  # the installed command, run as another process

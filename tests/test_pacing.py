@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx2
 import pytest
-
 from fazhi.agent import api
 from fazhi.agent.pacing import Pacer, PastDeadline, retry_after
 from fazhi.evals.fakellm import FakeLLM, Limits, Reply, document_of, tasks_of

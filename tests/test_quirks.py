@@ -4,7 +4,6 @@ what is dropped, what is stored wrong, and how many requests each document costs
 from pathlib import Path
 
 import pytest
-
 from fazhi.evals.fixtures_io import load_fixtures
 from fazhi.evals.quirks import run_quirk
 

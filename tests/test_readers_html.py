@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from fazhi.agent.documents import read_documents
 from fazhi.agent.htmltext import declared_charset, html_to_text
 from fazhi.agent.readers.text import decode

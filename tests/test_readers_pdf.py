@@ -6,12 +6,11 @@ import time
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader, PdfWriter
-
 from fazhi.agent.documents import read_document, read_documents
 from fazhi.agent.errors import InputError
 from fazhi.agent.readers.pdf import NO_TEXT_LAYER, pdf_text
 from fazhi.evals.render import write_pdf, write_scan_pdf
+from pypdf import PdfReader, PdfWriter
 
 SEED = Path(__file__).resolve().parents[1] / "samples" / "dongyang-2022.txt"
 FOOTER = re.compile(r"— \d+ —")

@@ -10,7 +10,6 @@ import pytest
 from docx import Document as WordDocument
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
-
 from fazhi.agent.documents import read_document, read_documents
 from fazhi.agent.errors import InputError
 from fazhi.agent.readers import read

@@ -13,10 +13,6 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
-from pydantic import BaseModel
-from starlette.testclient import TestClient
-from typer.testing import CliRunner
-
 from fazhi.agent import api
 from fazhi.agent.cli import app as cli
 from fazhi.agent.review import pages
@@ -26,6 +22,9 @@ from fazhi.agent.review.fields import ReviewSchema, field_specs, item_model
 from fazhi.agent.store import Store
 from fazhi.evals import runner as evals_runner
 from fazhi.evals.fakellm import FakeLLM
+from pydantic import BaseModel
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 ADDED = "在18个镇乡街道成立派出机构"

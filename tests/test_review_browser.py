@@ -9,12 +9,11 @@ import os
 from pathlib import Path
 
 import pytest
-from test_review import ADDED, SAMPLES, expected_result, rows
-from typer.testing import CliRunner
-
 from fazhi.agent import api
 from fazhi.agent.cli import app as cli
 from fazhi.agent.review.server import running
+from test_review import ADDED, SAMPLES, expected_result, rows
+from typer.testing import CliRunner
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from fazhi.evals.scoring import (
     FixtureScore,
     normalise_text,

@@ -9,7 +9,6 @@ import random
 import unicodedata
 
 import pytest
-
 from fazhi.evals.scoring import score_fixture, summarise
 
 CLAUSES = ["办结行政复议案件12件", "组织培训3场", "覆盖群众2万人", "出庭应诉率99.5%", "调解纠纷120件",

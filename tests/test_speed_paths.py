@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import SAMPLES
-
 from fazhi.agent import api, pool
 from fazhi.agent.chunking import wide_count
 from fazhi.agent.grounding import QUOTES, normalise_with_map

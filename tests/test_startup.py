@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from fazhi.agent import api
 from fazhi.evals.fakellm import FakeLLM
 

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from fazhi.agent import api
 from fazhi.agent.batch.flow import Collected
 from fazhi.agent.cli import Db, check_format, fails_cleanly, say

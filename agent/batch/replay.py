@@ -7,8 +7,6 @@ is done (its `Outcome`, assembled as the live path assembles it).
 from dataclasses import dataclass, field
 from typing import Any
 
-from openai.types.chat import ChatCompletion
-
 from fazhi.agent.backends import Ask, DocumentRun, LLMBackend, Outcome, Piece
 from fazhi.agent.batch.state import Reply
 from fazhi.agent.calllog import CallRecord
@@ -17,6 +15,7 @@ from fazhi.agent.conversation import Answer, Conversation, Messages, Truncated, 
 from fazhi.agent.documents import Document
 from fazhi.agent.errors import ExtractionError
 from fazhi.agent.genre import Genre, Layout
+from openai.types.chat import ChatCompletion
 
 
 @dataclass

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import openai
-
 from fazhi.agent.calllog import usage_of
 from fazhi.agent.errors import FazhiError
 from fazhi.agent.providers import Profile

@@ -4,10 +4,9 @@ import io
 import logging
 import warnings
 
+from fazhi.agent.errors import InputError
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
-
-from fazhi.agent.errors import InputError
 
 PAGE_BREAK = "\f"
 NO_TEXT_LAYER = "no text layer (a scanned PDF?): OCR it first"

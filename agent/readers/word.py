@@ -10,9 +10,8 @@ from pathlib import Path
 from docx import Document as open_docx
 from docx.oxml.ns import qn
 from docx.oxml.text.run import CT_R
-from lxml.etree import _Element
-
 from fazhi.agent.errors import InputError
+from lxml.etree import _Element
 
 CELL_SEPARATOR = " | "
 OLD_DOC_HINT = ("old .doc format: convert it to .docx or PDF first "

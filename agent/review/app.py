@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fazhi.agent.errors import FazhiError
+from fazhi.agent.genre import Genre
+from fazhi.agent.review import pages
+from fazhi.agent.review.corrections import CorrectionIn, correct, load_state, prepare
+from fazhi.agent.review.fields import ReviewError, ReviewSchema
+from fazhi.agent.store import Store
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from pydantic import ValidationError
@@ -22,13 +28,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-
-from fazhi.agent.errors import FazhiError
-from fazhi.agent.genre import Genre
-from fazhi.agent.review import pages
-from fazhi.agent.review.corrections import CorrectionIn, correct, load_state, prepare
-from fazhi.agent.review.fields import ReviewError, ReviewSchema
-from fazhi.agent.store import Store
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "fazhi_review"

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from fazhi.agent.cli import Db, fails_cleanly, say
 from fazhi.agent.commands import Commands
 from fazhi.agent.errors import FazhiError

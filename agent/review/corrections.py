@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-
 from fazhi.agent.cache import content_hash
 from fazhi.agent.grounding import SourceIndex
 from fazhi.agent.review.fields import ReviewError, ReviewSchema, TaskSpec, coerce, validated
 from fazhi.agent.store import Store, to_json
+from pydantic import BaseModel, Field
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 NAMESPACE = "review"

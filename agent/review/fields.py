@@ -8,10 +8,9 @@ are the engine's own: they come from the selection in the text, never from a for
 from dataclasses import dataclass
 from typing import Any, get_args, get_origin
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
-
 from fazhi.agent.errors import ConfigError, FazhiError
 from fazhi.agent.genre import Genre
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 GROUNDING = ("evidence", "start", "end")
 

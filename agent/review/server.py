@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import uvicorn
-
 from fazhi.agent import api
 from fazhi.agent.genre import Genre
 from fazhi.agent.review.app import LOCAL_HOSTS, create_app

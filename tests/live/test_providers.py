@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from fazhi.agent import api
 from fazhi.agent.providers import PROFILES
 
