@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from fazhi.agent.cache import content_hash
 from fazhi.agent.calllog import CallRecord, labelled, scope
@@ -21,10 +21,9 @@ from fazhi.agent.documents import Document
 from fazhi.agent.errors import ExtractionError, FazhiError
 from fazhi.agent.genre import Genre, Layout, Part, Task
 from fazhi.agent.grounding import SourceIndex, normalise, source_index
+from fazhi.agent.llm import ModelClient
+from fazhi.agent.pacing import message_units
 from pydantic import BaseModel
-
-if TYPE_CHECKING:  # the model libraries (openai, instructor, httpx) load with a model, not for the offline rules
-    from fazhi.agent.llm import ModelClient
 
 USER_TEMPLATE = "<document>\n{text}\n</document>"
 COMBINED = ("Do all of the tasks above for the text: answer with one JSON object holding each task's key "
@@ -33,6 +32,8 @@ ANSWER_PER_TEXT = 1.5
 CONTEXT_TEMPLATE = "<context>{context}</context>\n"
 PART_GAP = "\n……\n"
 MIN_SPLIT_CHARS = 400  # an answer cut at the output limit splits its text in two down to this size
+INLINE_SEGMENT_CHARS = 20_000  # a shorter document is segmented in the event loop (about a millisecond): a
+# thread would cost more than that, and its hold on the GIL would stall the loop's other work
 
 
 @dataclass
@@ -289,7 +290,7 @@ class LLMBackend:
         started = time.perf_counter()
         if (refused := self.too_long(doc)) is not None:
             return refused
-        run = DocumentRun(doc, await asyncio.to_thread(self.genre.segment, doc.text))
+        run = DocumentRun(doc, await self.segment(doc.text))
         asks = self.plan(run.layout)
         if (over := self.over_budget(run, asks)) is not None:
             return over
@@ -301,13 +302,17 @@ class LLMBackend:
             outcome.crosscheck = await asyncio.to_thread(self.check, doc, outcome.result)
         return outcome
 
+    async def segment(self, text: str) -> Layout:
+        """The document's layout; a long one in a thread, so that requests in flight are not held up."""
+        if len(text) < INLINE_SEGMENT_CHARS:
+            return self.genre.segment(text)
+        return await asyncio.to_thread(self.genre.segment, text)
+
     def over_budget(self, run: DocumentRun, asks: list[Ask]) -> Outcome | None:
         """A document whose requests are estimated over the per-document token budget fails unasked."""
         limit = self.max_doc_tokens
         if limit is None:
             return None
-        from fazhi.agent.pacing import message_units
-
         pacer = self.client.pacer
         tokens = sum(pacer.estimate(message_units(self.request(run, ask)[0])) for ask in asks)
         if tokens <= limit:

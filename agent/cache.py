@@ -7,14 +7,15 @@ turns the cache off for the rest of the run. Either is said once, as a warning n
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("fazhi.cache")
+WRITES = itertools.count()
 
 
 def canonical_json(value: Any) -> str:
@@ -25,6 +26,17 @@ def content_hash(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
 
 
+def exclusive_temp(target: Path) -> tuple[int, str]:
+    """A new file beside `target` to write it through, unique to this process and write (a file left by a
+    killed run is never reused: it is created exclusively)."""
+    while True:
+        path = f"{target}.{os.getpid()}-{next(WRITES)}.tmp"
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), path
+        except FileExistsError:
+            continue
+
+
 class AnswerCache:
     """Successful answers only, one JSON file each under `root/ab/abcdef….json`."""
 
@@ -32,6 +44,7 @@ class AnswerCache:
         self.root = Path(root)
         self.writable = True
         self.warnings: list[str] = []
+        self.folders: set[Path] = set()  # made (or found) by this run: not made again for every entry
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -60,24 +73,49 @@ class AnswerCache:
             return None
         return value
 
+    def temp_beside(self, target: Path) -> tuple[int, str]:
+        """A temporary file in the entry's folder, the folder made once a run (again if it was removed)."""
+        if target.parent not in self.folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(target.parent)
+        try:
+            return exclusive_temp(target)
+        except FileNotFoundError:
+            self.folders.discard(target.parent)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return exclusive_temp(target)
+
+    def write(self, key: str, value: dict[str, Any]) -> None:
+        """The entry written through a temporary file beside it and renamed (nothing left on a failure)."""
+        target = self.path(key)
+        tmp: str | None = None
+        try:
+            data = json.dumps(value, ensure_ascii=False).encode("utf-8")
+            fd, tmp = self.temp_beside(target)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except OSError:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            raise
+
+    def refresh(self, key: str, value: dict[str, Any]) -> None:
+        """Rewrite an entry that is already there (a new seal), silently: if the folder cannot be written,
+        the entry stays as it was and still answers."""
+        if self.writable:
+            with contextlib.suppress(OSError):
+                self.write(key, value)
+
     def put(self, key: str, value: dict[str, Any]) -> None:
         """Write atomically, so that a killed run never leaves a half-written entry; a cache that cannot
         be written is turned off with a warning (the answer itself is not lost: it is stored)."""
         if not self.writable:
             return
-        target = self.path(key)
-        tmp: str | None = None
         try:
-            data = json.dumps(value, ensure_ascii=False).encode("utf-8")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
+            self.write(key, value)
         except OSError as exc:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
             self.writable = False
             self.warn(f"cache folder {self.root} cannot be written ({exc.strerror or exc}): the cache is off for "
                       "this run; fix the folder or pass --cache-dir")

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 PARAGRAPH_END = re.compile(r"\n+")
+WIDE_RUNS = re.compile("[\u2e81-\U0010ffff]+")
 STOPS = (
     re.compile(r"(?<=[\u3002\uff01\uff1f!?])[\u201d\u2019\u300d\u300f)\uff09]*"),  # sentence ends
     re.compile(r"(?<=[\uff1b;])"),  # clauses
@@ -22,9 +23,14 @@ class Chunk:
     end: int
 
 
+def wide_count(text: str) -> int:
+    """The characters above U+2E80 (CJK and wider), counted by one regex rather than a loop."""
+    return len(text) - len(WIDE_RUNS.sub("", text))
+
+
 def estimate_tokens(text: str) -> int:
     """A conservative token count: one per CJK character, one per four other characters."""
-    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
+    wide = wide_count(text)
     return wide + (len(text) - wide + 3) // 4
 
 

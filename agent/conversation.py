@@ -6,11 +6,17 @@ the completion that came back. The live client drives it one request at a time; 
 conversations a round at a time. The rules are the same either way.
 """
 
+import functools
+import hashlib
+import importlib.util
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pydantic
+from fazhi.agent.cache import content_hash
 from fazhi.agent.checks import (
     Checked,
     NotACompletion,
@@ -178,15 +184,59 @@ def outcome_of(model: type[BaseModel], first: Checked, last: Checked, attempts: 
 
 
 def cached_entry(answers: dict[str, Answer]) -> dict[str, Any]:
-    """What the cache keeps of an exchange."""
-    return {"answers": {name: {"value": a.value.model_dump(mode="json"), "dropped": a.dropped,
-                               "reasked": a.reasked} for name, a in answers.items()},
-            "attempts": next(iter(answers.values())).attempts}
+    """What the cache keeps of an exchange, sealed: the seal says that these answers passed the checks
+    of this code, so that a replay need not check them again (an entry edited since fails its seal)."""
+    entry = {"answers": {name: {"value": a.value.model_dump(mode="json"), "dropped": a.dropped,
+                                "reasked": a.reasked} for name, a in answers.items()},
+             "attempts": next(iter(answers.values())).attempts}
+    return entry | {"sealed": seal(entry, {name: type(a.value) for name, a in answers.items()})}
 
 
-def replayed(hit: dict[str, Any], parts: Parts, source: str) -> dict[str, Answer]:
-    """A cached exchange's answers, checked again against the text (the checks may have grown stricter)."""
+def seal(entry: dict[str, Any], parts: Parts) -> str:
+    """The hash of an entry's answers with the version of the code that checked them."""
+    return content_hash([checks_version(tuple(parts.values())), sorted(parts), entry["answers"], entry["attempts"]])
+
+
+def checks_version(models: tuple[type[BaseModel], ...]) -> str:
+    """The version of the code that checks answers of these models: agent's and their packages' files."""
+    return files_hash(tuple(sorted({"agent", *(m.__module__.partition(".")[0] for m in models)})))
+
+
+@functools.cache
+def files_hash(modules: tuple[str, ...]) -> str:
+    """A hash of every file of these packages (a module's own file when it is no package), with pydantic's
+    version: a change to any of them (a stricter check) makes entries sealed before check again."""
+    digest = hashlib.sha256(f"pydantic {pydantic.VERSION}".encode())
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        roots = list(spec.submodule_search_locations or []) if spec else []
+        files = [p for r in roots for p in Path(r).rglob("*") if "__pycache__" not in p.parts] if roots else (
+            [Path(spec.origin)] if spec and spec.origin else [])
+        for path in sorted(f for f in files if f.is_file()):
+            digest.update(f"{path.name}:{path.stat().st_size}:".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def is_sealed(hit: dict[str, Any], parts: Parts) -> bool:
+    return "sealed" in hit and hit["sealed"] == seal(hit, parts)
+
+
+def resealed(hit: dict[str, Any], parts: Parts, answers: dict[str, Answer]) -> dict[str, Any] | None:
+    """An entry that was not sealed by this code, sealed now if its answers passed this code's checks
+    whole (nothing newly dropped); else None."""
+    if any(len(a.dropped) != len(hit["answers"][name]["dropped"]) for name, a in answers.items()):
+        return None
+    entry = {"answers": hit["answers"], "attempts": hit.get("attempts", 1)}
+    return entry | {"sealed": seal(entry, parts)}
+
+
+def replayed(hit: dict[str, Any], parts: Parts, source: str, sealed: bool | None = None) -> dict[str, Answer]:
+    """A cached exchange's answers: as sealed when they were checked by this code, else checked again
+    against the text (the checks may have grown stricter, or the entry been edited)."""
     stored = hit["answers"]
+    if is_sealed(hit, parts) if sealed is None else sealed:
+        return {name: Answer(parts[name].model_validate(stored[name]["value"]), list(stored[name]["dropped"]),
+                             hit.get("attempts", 1), True, stored[name].get("reasked", 0)) for name in parts}
     data = {name: value_of(parts[name], stored[name]["value"]) for name in parts}
     checked = check(parts, data, source)
     return {name: Answer(assemble(parts[name], c), list(stored[name]["dropped"]) + [r.reason for r in c.rejected],

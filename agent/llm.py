@@ -1,5 +1,6 @@
-"""Structured answers from any OpenAI-compatible model: the async openai client, with instructor
-preparing tool and JSON-schema requests and finding the JSON in an answer.
+"""Structured answers from any OpenAI-compatible model: the async openai client (agent/sending.py, loaded
+when the first request goes out), with instructor preparing tool and JSON-schema requests and finding the
+JSON in an answer.
 
 One `ask` = the cache, else a `Conversation` (agent/conversation.py) driven one request at a time: the
 answer read and checked part by part against the text sent, only the rejected parts asked again, what
@@ -8,69 +9,31 @@ to split its text. The messages are sent as given: no templating.
 """
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx2
-import instructor
-import openai
 from fazhi.agent.cache import AnswerCache, content_hash
 from fazhi.agent.calllog import CALL_SCOPE, labelled, record
 from fazhi.agent.checks import Parts, request_model
-from fazhi.agent.conversation import Answer, Conversation, Messages, Truncated, cached_entry, replayed
-from fazhi.agent.errors import CacheMiss, ExtractionError
-from fazhi.agent.pacing import PacedTransport, Pacer, PastDeadline, message_units
+from fazhi.agent.conversation import (
+    Answer,
+    Conversation,
+    Messages,
+    Truncated,
+    cached_entry,
+    is_sealed,
+    replayed,
+    resealed,
+)
+from fazhi.agent.errors import CacheMiss
+from fazhi.agent.pacing import Pacer
 from fazhi.agent.providers import MODES, Profile
 from fazhi.agent.redaction import redact, secrets_of, without_userinfo
-from fazhi.agent.transport import RecordingTransport
-from instructor.processing.response import handle_response_model
-from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
+if TYPE_CHECKING:
+    from fazhi.agent.sending import Sender
+
 __all__ = ["Answer", "ModelClient", "Truncated"]
-
-
-RATE_LIMITED = ("the provider's rate limit held past the run deadline ({deadline:g}s): set rpm/tpm in the profile, "
-                "lower --concurrency or raise deadline, then run the same command again (answers already received "
-                "are cached)")
-ADVICE: tuple[tuple[type[openai.APIError], str], ...] = (
-    (openai.AuthenticationError, "the server refused the API key: check the key (--api-key, FAZHI_API_KEY or the "
-                                 "profile's variable)"),
-    (openai.PermissionDeniedError, "the key may not use this model: check --model and the key's access"),
-    (openai.NotFoundError, "no such model or endpoint at {url}: check --model and --base-url"),
-    (openai.RateLimitError, RATE_LIMITED),
-    (openai.APITimeoutError, "no complete answer within {timeout:g}s: raise --timeout, or check the server"),
-    (openai.APIConnectionError, "cannot reach {url}: check --base-url and that the server is running"),
-    (openai.BadRequestError, "the server refused the request: check --model, --mode and the profile's settings"),
-    (openai.InternalServerError, "the provider failed: run the same command again later (answers already received "
-                                 "are cached)"),
-)
-
-
-DROPPED = ("the connection to {url} dropped before the answer was complete: run the same command again (answers "
-           "already received are cached); if it keeps happening, check any proxy in between")
-
-
-def first_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]
-
-
-def detail(exc: openai.APIError) -> str:
-    """The error's kind and text, with the network error under a connection error."""
-    cause = exc.__cause__
-    under = f" ({type(cause).__name__}: {first_line(cause)})" if cause and str(cause) else ""
-    return f"{type(exc).__name__}: {first_line(exc)}" + (under if isinstance(exc, openai.APIConnectionError) else "")
-
-
-def connected(exc: openai.APIConnectionError) -> bool:
-    """Whether the connection was made (and then dropped), rather than refused or never reached."""
-    return not isinstance(exc, openai.APITimeoutError) and not isinstance(exc.__cause__, httpx2.ConnectError)
-
-
-class PacedOpenAI(openai.AsyncOpenAI):
-    """The async client, but a 429 is left to the pacer (which waits and sends again) instead of retried."""
-
-    def _should_retry(self, response: httpx2.Response) -> bool:
-        return response.status_code != 429 and super()._should_retry(response)
 
 
 REQUESTS_PER_SLOT = 8  # requests in flight per unit of concurrency (two documents of up to four asks)
@@ -86,12 +49,8 @@ class ModelClient:
         self.secrets = secrets_of(api_key, profile.base_url)
         self.base_url = without_userinfo(profile.base_url)
         self.pacer = Pacer(profile.rpm, profile.tpm, profile.concurrency * REQUESTS_PER_SLOT, profile.deadline)
-        transport = RecordingTransport(profile.model, self.base_url, profile.timeout, PacedTransport(self.pacer),
-                                       redact=self.redact)
-        self.raw = PacedOpenAI(
-            base_url=profile.base_url, api_key=api_key, max_retries=profile.max_retries,
-            timeout=profile.timeout, http_client=httpx2.AsyncClient(transport=transport, timeout=profile.timeout),
-        )
+        self.api_key = api_key
+        self._sender: Sender | None = None  # the HTTP side, made when the first request goes out
         self.extras: dict[tuple[tuple[str, type[BaseModel]], ...], dict[str, Any]] = {}
 
     def params(self) -> dict[str, Any]:
@@ -110,6 +69,9 @@ class ModelClient:
             if name is None:
                 extra = {"response_format": {"type": "json_object"}} if self.profile.mode == "json" else {}
             else:
+                import instructor
+                from instructor.processing.response import handle_response_model
+
                 _, kwargs = handle_response_model(request_model(parts), mode=instructor.Mode[name])
                 extra = {k: v for k, v in kwargs.items() if k in ("tools", "tool_choice", "response_format")}
             self.extras[key] = extra
@@ -144,14 +106,19 @@ class ModelClient:
         return answers
 
     def replay(self, key: str, hit: dict[str, Any], parts: Parts, source: str) -> dict[str, Answer] | None:
-        """A cached exchange, checked again; an entry of another shape is a miss (with a warning)."""
+        """A cached exchange (checked again unless sealed by this code, then sealed again when it passed);
+        an entry of another shape is a miss (with a warning)."""
         assert self.cache is not None
         try:
-            answers = replayed(hit, parts, source)
+            sealed = is_sealed(hit, parts)
+            answers = replayed(hit, parts, source, sealed)
+            entry = None if sealed else resealed(hit, parts, answers)
         except (KeyError, TypeError, ValueError, AttributeError):
             self.cache.warn(f"cache entry {self.cache.path(key)} is not a cached answer: asking the model instead "
                             "(delete it)")
             return None
+        if entry is not None:
+            self.cache.refresh(key, entry)
         record(self.profile.model, self.base_url, "ok", time.perf_counter(), cache_hit=True)
         return answers
 
@@ -162,45 +129,20 @@ class ModelClient:
         return conversation.answers()
 
     async def send(self, messages: Messages, parts: Parts) -> Any:
-        """One request's answer; a 429 waits as the pacer says and goes again, until the run deadline."""
-        weighted = message_units(messages)
-        while True:
-            try:
-                async with self.pacer.slot(self.pacer.estimate(weighted)):
-                    answer = await self.post(messages, parts)
-            except openai.RateLimitError as exc:
-                if self.pacer.expired():
-                    raise self.failure(exc) from exc
-                continue
-            except PastDeadline as exc:
-                advice = RATE_LIMITED.format(deadline=self.profile.deadline)
-                raise ExtractionError(f"model request not sent: {exc} ({advice})") from exc
-            except openai.APIError as exc:
-                raise self.failure(exc) from exc
-            usage = getattr(answer, "usage", None)
-            self.pacer.calibrate(weighted, getattr(usage, "prompt_tokens", 0) or 0)
-            return answer
+        """One request's answer (agent/sending.py, loaded with the first request that goes out)."""
+        return await self.sender().send(messages, parts)
 
-    async def post(self, messages: Messages, parts: Parts) -> Any:
-        # The body is already what the API takes: posting it skips the SDK's per-request walk over
-        # the parameters (about 12 ms a request), and the answer is still parsed into a ChatCompletion.
-        return await self.raw.post("/chat/completions", body=self.body(messages, parts), cast_to=ChatCompletion)
+    def sender(self) -> "Sender":
+        if self._sender is None:
+            from fazhi.agent.sending import Sender
 
-    def failure(self, exc: openai.APIError) -> ExtractionError:
-        return ExtractionError(self.redact(f"model request failed: {detail(exc)} ({self.advice(exc)})"))
-
-    def advice(self, exc: openai.APIError) -> str:
-        """What to do about a failed request, by its kind (the answers already received are cached)."""
-        if isinstance(exc, openai.APIConnectionError) and connected(exc):
-            return DROPPED.format(url=self.base_url)
-        for kind, advice in ADVICE:
-            if isinstance(exc, kind):
-                return advice.format(url=self.base_url, timeout=self.profile.timeout, deadline=self.profile.deadline)
-        return "run the same command again later: answers already received are cached"
+            self._sender = Sender(self, self.api_key)
+        return self._sender
 
     def redact(self, text: str) -> str:
         """The text without the API key or the base URL's credentials."""
         return redact(text, self.secrets)
 
     async def aclose(self) -> None:
-        await self.raw.close()
+        if self._sender is not None:
+            await self._sender.aclose()

@@ -7,6 +7,8 @@ window of answers and halves on a 429 (AIMD). Tokens are estimated from characte
 recalibrated from the `usage.prompt_tokens` of the answers (no tokenizer is needed).
 """
 
+from __future__ import annotations
+
 import asyncio
 import re
 import time
@@ -14,8 +16,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
-import httpx2
+from fazhi.agent.chunking import wide_count
+
+if TYPE_CHECKING:  # the HTTP stack is loaded only when a request goes out (agent/sending.py)
+    import httpx2
 
 MARGIN = 0.99  # pace at this share of a limit: a sliding window never sees more than the limit
 BURST_SHARE = 0.005  # a bucket holds at most this share of its minute (and at least one request)
@@ -23,7 +29,6 @@ START_RATIO = 0.7  # tokens per CJK character before the first answer says bette
 OTHER_WEIGHT = 0.35  # a non-CJK character counts as this share of a CJK one (about 0.25 tokens)
 DEFAULT_PAUSE = 1.0  # seconds a 429 without any header pauses the run
 EPSILON = 1e-6  # seconds: a wait shorter than this is none (the clock cannot count it)
-WIDE = 0x2E80
 DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -34,7 +39,7 @@ class PastDeadline(Exception):
 
 def units(text: str) -> float:
     """Characters weighted as tokens relative to a CJK character (one unit each)."""
-    wide = sum(1 for ch in text if ord(ch) > WIDE)
+    wide = wide_count(text)
     return wide + (len(text) - wide) * OTHER_WEIGHT
 
 
@@ -235,22 +240,6 @@ class Pacer:
         if now - self.decreased_at > max(pause, 1.0):  # one burst of 429s halves the limit once
             self.limit = max(1.0, self.limit / 2)
             self.decreased_at = now
-
-
-class PacedTransport(httpx2.AsyncBaseTransport):
-    """Shows every response's status and headers to the pacer (a 429's too), then passes it on."""
-
-    def __init__(self, pacer: Pacer, inner: httpx2.AsyncBaseTransport | None = None) -> None:
-        self.pacer = pacer
-        self.inner = inner or httpx2.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        response = await self.inner.handle_async_request(request)
-        self.pacer.observe(response.status_code, response.headers)
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 def message_units(messages: list[dict[str, str]]) -> float:

@@ -147,6 +147,10 @@ class Runner:
         if not self.pending_saves or (due_only and not due):
             return
         with self.store() as store:
+            self.write_pending(store)
+
+    def write_pending(self, store: Store) -> None:
+        if self.pending_saves:
             store.save_extractions(self.pending_saves)
         self.pending_saves = []
         self.flushed_at = time.monotonic()
@@ -175,10 +179,10 @@ class Runner:
             self.flush()
 
     def finish(self, summary: RunSummary, status: str) -> None:
-        """Write what is queued and close the run with its totals."""
-        self.flush()
+        """Write what is queued and close the run with its totals (the database opened once for both)."""
         summary.status = status
         with self.store() as store:
+            self.write_pending(store)
             store.finish_run(
                 summary.run_id, status=status, n_done=summary.done, n_failed=summary.failed,
                 n_skipped=summary.skipped, requests=summary.requests, cache_hits=summary.cache_hits,

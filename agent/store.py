@@ -37,30 +37,17 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-ARROW_TYPES = {"INTEGER": ("int64",), "BIGINT": ("int64",), "DOUBLE": ("float64",), "BOOLEAN": ("bool_",),
-               "TIMESTAMP WITH TIME ZONE": ("timestamp", "us", "UTC")}  # else text
-
-
-def arrow_table(rows: Sequence[dict[str, Any]], types: dict[str, str] | None = None) -> Any:
-    """Rows as an Arrow table with a column for each key any row has (None for no rows), typed by
-    `types` (column → DuckDB type; text for the others, which the insert casts). pyarrow is imported
-    here, so that commands that write nothing do not pay for it."""
+def column_table(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """Rows as columns for DuckDB to scan (None for no rows): one NumPy array of the Python values for
+    each key any row has (None where a row lacks it). DuckDB reads the values' types and the insert casts
+    them to the table's. numpy is imported here, so that commands that write nothing do not pay for it;
+    no pyarrow (which would load pandas, where it is installed, to convert a list)."""
     if not rows:
         return None
-    import pyarrow
+    import numpy
 
     names = list(dict.fromkeys(k for row in rows for k in row))
-    columns = {n: [row.get(n) for row in rows] for n in names}
-    return pyarrow.table({n: pyarrow.array(values, type=arrow_type(pyarrow, (types or {}).get(n, ""), values))
-                          for n, values in columns.items()})
-
-
-def arrow_type(pyarrow: Any, duckdb_type: str, values: list[Any]) -> Any:
-    """The Arrow type for a column's values; None (pyarrow infers it) for text holding other values."""
-    name, *args = ARROW_TYPES.get(duckdb_type, ("string",))
-    if name == "string" and not all(v is None or isinstance(v, str) for v in values):
-        return None
-    return getattr(pyarrow, name)(*args)
+    return {n: numpy.fromiter((row.get(n) for row in rows), dtype=object, count=len(rows)) for n in names}
 
 
 def unregister(db: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -146,7 +133,6 @@ class Store:
         if read_only and not Path(self.path).exists():
             raise FazhiError(f"No database at {self.path}: run `fazhi extract` first, or pass --db FILE")
         self.db = connect(self.path, read_only, external=external)
-        self.types: dict[str, dict[str, str]] | None = None
         if migrate and not read_only:
             self.migrate()
 
@@ -307,9 +293,8 @@ class Store:
     def _drop_previous(self, records: Sequence[dict[str, Any]]) -> None:
         """Earlier results of the same backend, model and prompt version: a success replaces them all, a
         failure only earlier failures (a failed re-extraction never loses a stored result)."""
-        keys = arrow_table([{"doc_id": r["doc_id"], "backend": r["backend"], "model": r["model"],
-                             "prompt_version": r["prompt_version"], "ok": r["status"] == "ok"} for r in records],
-                           {"ok": "BOOLEAN"})
+        keys = column_table([{"doc_id": r["doc_id"], "backend": r["backend"], "model": r["model"],
+                              "prompt_version": r["prompt_version"], "ok": r["status"] == "ok"} for r in records])
         self.db.register("fazhi_keys", keys)
         try:
             old = [r[0] for r in self.db.execute(
@@ -323,16 +308,6 @@ class Store:
         for table in ("extractions", *(task.name for task in self.genre.tasks)):
             self.db.execute(f"DELETE FROM {table} WHERE extraction_id IN (SELECT unnest(?::INTEGER[]))", [old])
 
-    def column_types(self, table: str) -> dict[str, str]:
-        """The table's columns and their DuckDB types (read once per connection)."""
-        if self.types is None:
-            self.types = {}
-            for name, column, kind in self.db.execute(
-                    "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name ="
-                    " current_database() AND schema_name = 'main'").fetchall():
-                self.types.setdefault(name, {})[column] = kind
-        return self.types.get(table, {})
-
     def insert_row(self, table: str, row: dict[str, Any], returning: str | None = None) -> int:
         columns = ", ".join(f'"{k}"' for k in row)
         marks = ", ".join("?" for _ in row)
@@ -342,8 +317,8 @@ class Store:
 
     def insert_rows(self, table: str, rows: list[dict[str, Any]], conflict: str = "") -> None:
         """Many rows in one statement, by column name (a key some rows lack is null in them; columns no
-        row names take their defaults), through an Arrow table: no per-row parameters."""
-        data = arrow_table(rows, self.column_types(table))
+        row names take their defaults), through a table of columns: no per-row parameters."""
+        data = column_table(rows)
         if data is not None:
             self.db.register("fazhi_rows", data)
             try:

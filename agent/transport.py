@@ -1,4 +1,5 @@
-"""An HTTP transport that enforces a wall-clock deadline per request and logs every request."""
+"""HTTP transports: one that enforces a wall-clock deadline per request and logs every request, one that
+shows every response to the run's pacer."""
 
 import asyncio
 import time
@@ -7,6 +8,7 @@ from typing import Any
 
 import httpx2
 from fazhi.agent.calllog import record, usage_from_body
+from fazhi.agent.pacing import Pacer
 
 
 class RecordingTransport(httpx2.AsyncBaseTransport):
@@ -55,6 +57,22 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
             return
         tokens_in, tokens_out, cached = usage_from_body(response.content)
         self.log("ok", started, tokens_in=tokens_in, tokens_out=tokens_out, tokens_cached=cached)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class PacedTransport(httpx2.AsyncBaseTransport):
+    """Shows every response's status and headers to the pacer (a 429's too), then passes it on."""
+
+    def __init__(self, pacer: Pacer, inner: httpx2.AsyncBaseTransport | None = None) -> None:
+        self.pacer = pacer
+        self.inner = inner or httpx2.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self.inner.handle_async_request(request)
+        self.pacer.observe(response.status_code, response.headers)
+        return response
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -223,3 +223,43 @@ def test_a_reasoning_field_and_a_think_block_with_braces_are_not_read(fake: Fake
     summary = run(fake, [small])
     assert (summary.done, summary.items, summary.dropped, summary.requests) == (
         1, {"metrics": 2, "issues": 1}, 0, 1)
+
+
+def test_a_forced_replay_of_sealed_answers_stores_the_same_rows(fake: FakeLLM, samples: Path, tmp_path: Path) -> None:
+    first = run(fake, [samples], cache_dir=str(tmp_path / "cache"))
+    stored = query("SELECT doc_id, idx, name, value, unit, evidence, start, \"end\" FROM metrics ORDER BY ALL")
+    entries = list((tmp_path / "cache").rglob("*.json"))
+    assert entries and all("sealed" in json.loads(e.read_text(encoding="utf-8")) for e in entries)
+    again = run(fake, [samples], cache_dir=str(tmp_path / "cache"), force=True)
+    assert (again.requests, again.cache_hits, again.items) == (0, first.requests, first.items)
+    assert query("SELECT doc_id, idx, name, value, unit, evidence, start, \"end\" FROM latest_metrics"
+                 " ORDER BY ALL") == stored
+
+
+def test_an_answer_edited_in_the_cache_after_it_was_sealed_is_checked_again(
+    fake: FakeLLM, small: Path, tmp_path: Path
+) -> None:
+    run(fake, [small], cache_dir=str(tmp_path / "cache"))
+    planted = {"evidence": "全年办结行政复议案件99999件", "name": "行政复议案件", "value": 99999.0, "unit": "件",
+               "qualifier": "exact", "category": "other", "canonical": None}
+    for entry in (tmp_path / "cache").rglob("*.json"):
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        if "metrics" in data["answers"]:
+            data["answers"]["metrics"]["value"]["metrics"].append(planted)  # the seal is left as it was
+            entry.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    again = run(fake, [small], cache_dir=str(tmp_path / "cache"), force=True)
+    assert (again.requests, again.dropped) == (0, 1)
+    assert query("SELECT count(*) FROM latest_metrics WHERE value = 99999") == [(0,)]
+
+
+def test_an_answer_sealed_by_other_code_is_sealed_again_once_it_passes_the_checks(
+    fake: FakeLLM, small: Path, tmp_path: Path
+) -> None:
+    first = run(fake, [small], cache_dir=str(tmp_path / "cache"))
+    entries = list((tmp_path / "cache").rglob("*.json"))
+    for entry in entries:
+        entry.write_text(json.dumps(json.loads(entry.read_text(encoding="utf-8")) | {"sealed": "older code"}),
+                         encoding="utf-8")
+    again = run(fake, [small], cache_dir=str(tmp_path / "cache"), force=True)
+    assert (again.requests, again.items, again.dropped) == (0, first.items, first.dropped)
+    assert all(json.loads(e.read_text(encoding="utf-8"))["sealed"] != "older code" for e in entries)

@@ -1,7 +1,7 @@
 """The fast paths give the results of the slow ones: the offline rules in a process pool as in this
 process, a batch of outcomes written in one statement per table as one at a time (and all or nothing),
-the one-pass normalisation map as the per-character definition, and each stored item's evidence as the
-stretch of its document between its offsets."""
+the one-pass normalisation map and the count of wide characters as their per-character definitions,
+and each stored item's evidence as the stretch of its document between its offsets."""
 
 import subprocess
 import sys
@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from conftest import SAMPLES
 from fazhi.agent import api, pool
+from fazhi.agent.chunking import wide_count
 from fazhi.agent.grounding import QUOTES, normalise_with_map
 from fazhi.agent.store import Store
 from fazhi.schemas.genre import GENRE
@@ -163,6 +164,14 @@ def per_character(text: str) -> tuple[str, list[int]]:
 ])
 def test_the_normalisation_map_is_the_per_character_definition(text: str) -> None:
     assert normalise_with_map(text) == per_character(text)
+
+
+@pytest.mark.parametrize("text", [
+    "", "abc", "\u2e80\u2e81", "全年办理１２０件，同比增长５％……😀", "".join(chr(c) for c in range(0x20, 0x3100)),
+    (SAMPLES / "dongyang-2022.txt").read_text(encoding="utf-8"),
+])
+def test_the_wide_count_is_the_per_character_definition(text: str) -> None:
+    assert wide_count(text) == sum(1 for ch in text if ord(ch) > 0x2E80)
 
 
 def test_reports_count_each_reports_items(tmp_path: Path) -> None:
