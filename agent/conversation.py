@@ -8,6 +8,7 @@ conversations a round at a time. The rules are the same either way.
 
 import functools
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import re
@@ -198,23 +199,60 @@ def seal(entry: dict[str, Any], parts: Parts) -> str:
 
 
 def checks_version(models: tuple[type[BaseModel], ...]) -> str:
-    """The version of the code that checks answers of these models: agent's and their packages' files."""
-    return files_hash(tuple(sorted({"agent", *(m.__module__.partition(".")[0] for m in models)})))
+    """The version of the code that checks answers of these models: the engine's and their packages' files."""
+    return files_hash(tuple(sorted({ENGINE, *(package_of(m.__module__) for m in models)})))
+
+
+ENGINE = __name__.rpartition(".")[0]  # fazhi.agent
+
+
+def package_of(module: str) -> str:
+    """The outermost regular package holding `module` (fazhi.schemas for fazhi.schemas.report: `fazhi` is a
+    namespace package), else the module itself."""
+    parts = module.split(".")
+    for depth in range(1, len(parts)):
+        spec = importlib.util.find_spec(".".join(parts[:depth]))
+        if spec is not None and spec.origin is not None:
+            return ".".join(parts[:depth])
+    return module
+
+
+def package_files(name: str) -> list[Path]:
+    """Every file of a package (its module's own file when it is no package), sorted."""
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return []
+    roots = list(spec.submodule_search_locations or [])
+    files = [p for r in roots for p in Path(r).rglob("*") if "__pycache__" not in p.parts] if roots else (
+        [Path(spec.origin)] if spec.origin else [])
+    return sorted(f for f in files if f.is_file())
 
 
 @functools.cache
-def files_hash(modules: tuple[str, ...]) -> str:
-    """A hash of every file of these packages (a module's own file when it is no package), with pydantic's
-    version: a change to any of them (a stricter check) makes entries sealed before check again."""
-    digest = hashlib.sha256(f"pydantic {pydantic.VERSION}".encode())
-    for name in modules:
-        spec = importlib.util.find_spec(name)
-        roots = list(spec.submodule_search_locations or []) if spec else []
-        files = [p for r in roots for p in Path(r).rglob("*") if "__pycache__" not in p.parts] if roots else (
-            [Path(spec.origin)] if spec and spec.origin else [])
-        for path in sorted(f for f in files if f.is_file()):
-            digest.update(f"{path.name}:{path.stat().st_size}:".encode() + path.read_bytes())
+def files_hash(packages: tuple[str, ...]) -> str:
+    """A hash of every file of these packages, with the versions of pydantic and of what fazhi requires (the
+    region and numeral data the checks read): a change to any of them (a stricter check) makes entries
+    sealed before check again."""
+    digest = hashlib.sha256(f"pydantic {pydantic.VERSION} {requirement_versions()}".encode())
+    for path in (f for name in packages for f in package_files(name)):
+        digest.update(f"{path.name}:{path.stat().st_size}:".encode() + path.read_bytes())
     return digest.hexdigest()
+
+
+def requirement_versions() -> str:
+    """`name version` of each installed distribution fazhi requires ("" when fazhi is not installed)."""
+    try:
+        required = importlib.metadata.requires("fazhi") or []
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+    names = sorted({re.split(r"[\s\[<>=!~;]", r, maxsplit=1)[0] for r in required if "extra ==" not in r})
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return ", ".join(found)
 
 
 def is_sealed(hit: dict[str, Any], parts: Parts) -> bool:

@@ -263,3 +263,25 @@ def test_an_answer_sealed_by_other_code_is_sealed_again_once_it_passes_the_check
     again = run(fake, [small], cache_dir=str(tmp_path / "cache"), force=True)
     assert (again.requests, again.items, again.dropped) == (0, first.items, first.dropped)
     assert all(json.loads(e.read_text(encoding="utf-8"))["sealed"] != "older code" for e in entries)
+
+
+def test_the_seal_covers_the_engine_and_the_genre_package_under_their_fazhi_names() -> None:
+    from fazhi.agent import conversation
+    from fazhi.schemas.report import ReportMeta
+
+    assert conversation.package_of(ReportMeta.__module__) == "fazhi.schemas"  # not the namespace `fazhi`
+    engine = {p.name for p in conversation.package_files(conversation.ENGINE)}
+    genre = {p.name for p in conversation.package_files("fazhi.schemas")}
+    assert {"conversation.py", "checks.py", "grounding.py"} <= engine and {"report.py", "taxonomy.toml"} <= genre
+
+
+def test_a_change_to_a_checking_package_changes_the_seal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fazhi.agent import conversation
+
+    (tmp_path / "sealgenre").mkdir()
+    (tmp_path / "sealgenre" / "__init__.py").write_text("LIMIT = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = conversation.files_hash(("sealgenre",))
+    (tmp_path / "sealgenre" / "__init__.py").write_text("LIMIT = 2\n", encoding="utf-8")
+    conversation.files_hash.cache_clear()
+    assert conversation.files_hash(("sealgenre",)) != before
