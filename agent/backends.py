@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from fazhi.agent.cache import content_hash
+from fazhi.agent.cache import LayoutMemo, content_hash
 from fazhi.agent.calllog import CallRecord, labelled, scope
 from fazhi.agent.checks import Parts
 from fazhi.agent.chunking import Chunk, chunk, estimate_tokens, split_chunk
@@ -84,6 +84,12 @@ def schema_hash(genre: Genre) -> str:
     return content_hash(genre.result.model_json_schema())[:12]
 
 
+def rules_version(genre: Genre) -> str:
+    """The hash of the genre's rules (they read and segment every document, for every backend)."""
+    sources = [Path(inspect.getfile(genre.offline)), *genre.offline_sources]
+    return content_hash([p.read_text(encoding="utf-8") for p in sources])
+
+
 class OfflineBackend:
     """The genre's deterministic rules; no model, no network."""
 
@@ -98,8 +104,7 @@ class OfflineBackend:
         self.genre = genre
 
     def prompt_version(self) -> str:
-        sources = [Path(inspect.getfile(self.genre.offline)), *self.genre.offline_sources]
-        return "rules-" + content_hash([p.read_text(encoding="utf-8") for p in sources])[:12]
+        return "rules-" + rules_version(self.genre)[:12]
 
     def cost(self, tokens_in: int, tokens_cached: int, tokens_out: int) -> float:
         return 0.0
@@ -193,6 +198,8 @@ class LLMBackend:
         self.budget = request_budget(client.profile.chunk_tokens, client.profile.max_tokens)
         self.prompts = {t.name: self.genre.prompt_text(t) for t in genre.tasks}
         self.shared = self.genre.prompt_text(None)
+        self.layouts = LayoutMemo(client.cache.root / "layouts", genre.layout_codec, rules_version(genre)) if (
+            client.cache and genre.layout_codec) else None
 
     def prompt_version(self) -> str:
         tasks = [[t.name, self.prompts[t.name], t.answer.model_json_schema()] for t in self.genre.tasks]
@@ -303,10 +310,15 @@ class LLMBackend:
         return outcome
 
     async def segment(self, text: str) -> Layout:
-        """The document's layout; a long one in a thread, so that requests in flight are not held up."""
-        if len(text) < INLINE_SEGMENT_CHARS:
-            return self.genre.segment(text)
-        return await asyncio.to_thread(self.genre.segment, text)
+        """The document's layout (kept beside the cached answers when the genre can write it down); a long
+        one is read in a thread, so that requests in flight are not held up."""
+        if self.layouts and (kept := self.layouts.get(text)):
+            return kept
+        layout = self.genre.segment(text) if len(text) < INLINE_SEGMENT_CHARS else (
+            await asyncio.to_thread(self.genre.segment, text))
+        if self.layouts:
+            self.layouts.put(text, layout)
+        return layout
 
     def over_budget(self, run: DocumentRun, asks: list[Ask]) -> Outcome | None:
         """A document whose requests are estimated over the per-document token budget fails unasked."""

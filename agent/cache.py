@@ -119,3 +119,36 @@ class AnswerCache:
             self.writable = False
             self.warn(f"cache folder {self.root} cannot be written ({exc.strerror or exc}): the cache is off for "
                       "this run; fix the folder or pass --cache-dir")
+
+
+class LayoutMemo:
+    """Documents' layouts (a genre's reading of them, written down by its `LayoutCodec`) kept beside the
+    answers, so that a re-run does not read a document again. Keyed by the text and the version of the
+    rules that read it, and sealed: an entry that is corrupt, edited or not the document's is read again."""
+
+    def __init__(self, root: Path, codec: Any, version: str) -> None:
+        self.cache = AnswerCache(root)
+        self.codec = codec  # agent.genre.LayoutCodec
+        self.version = version
+
+    def key(self, text: str) -> str:
+        return content_hash(["layout", self.version, text])
+
+    def get(self, text: str) -> Any:
+        """The kept layout of `text`, or None."""
+        key = self.key(text)
+        if (entry := self.cache.get(key)) is None:
+            return None
+        try:
+            if entry.get("sealed") != content_hash([key, entry.get("layout")]):
+                raise ValueError("its seal does not match")
+            return self.codec.load(text, entry["layout"])
+        except ValueError as exc:
+            self.cache.warn(f"cache entry {self.cache.path(key)} is not this document's layout ({exc}): "
+                            "reading the document again")
+            return None
+
+    def put(self, text: str, layout: Any) -> None:
+        key = self.key(text)
+        data = self.codec.dump(layout)
+        self.cache.put(key, {"layout": data, "sealed": content_hash([key, data])})

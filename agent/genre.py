@@ -31,6 +31,7 @@ class Layout:
     parts: list[Part]
     raw_span: Callable[[int, int], tuple[int, int]]
     context: Callable[[int], str] = lambda pos: ""  # what a reader of text[pos:] should know (year, headings)
+    reading: Any = None  # the genre's own record of how it read the text (what its LayoutCodec dumps)
 
     def spans(self, kinds: tuple[str, ...]) -> list[tuple[int, int]]:
         """Merged [start, end) stretches of the parts of the given kinds, in order."""
@@ -57,6 +58,16 @@ class Task:
 
 
 @dataclass(frozen=True)
+class LayoutCodec:
+    """A genre's layouts as JSON data and back, so that the engine can keep a document's layout beside its
+    cached answers (a cached re-run then does not read the document again). `load(text, data)` raises
+    ValueError on data it did not write."""
+
+    dump: Callable[[Layout], dict[str, Any]]
+    load: Callable[[str, dict[str, Any]], Layout]
+
+
+@dataclass(frozen=True)
 class Genre:
     name: str
     result: type[BaseModel]
@@ -69,6 +80,7 @@ class Genre:
     prompt_vars: dict[str, str] = field(default_factory=dict)
     crosscheck: Callable[[Any, Any], dict[str, Any]] | None = None  # (model's result, rules' result)
     frame: tuple[str, ...] = ()  # part kinds around the body (page header and footer): not the document's own words
+    layout_codec: LayoutCodec | None = None  # layouts kept in the answer cache (none: read again every run)
 
     def prompt_text(self, task: Task | None) -> str:
         """The shared instructions (shared.md, when the genre has them) and the task's prompt file (none:

@@ -1,9 +1,10 @@
 """The rule-of-law government report genre, as the engine sees it."""
 
 from pathlib import Path
+from typing import Any
 
 from fazhi import prompts
-from fazhi.agent.genre import Genre, Layout, Task
+from fazhi.agent.genre import Genre, Layout, LayoutCodec, Task
 from fazhi.schemas.crosscheck import crosscheck
 from fazhi.schemas.enums import CATEGORY_ZH
 from fazhi.schemas.report import IssuesAnswer, MetricsAnswer, ReportExtraction, ReportMeta
@@ -17,6 +18,18 @@ def read_layout(text: str) -> Layout:
     from fazhi.schemas.rules import read_layout  # the rules are imported when a document is read, not to query
 
     return read_layout(text)
+
+
+def dump_layout(layout: Layout) -> dict[str, Any]:
+    from fazhi.schemas.rules import dump_layout
+
+    return dump_layout(layout)
+
+
+def load_layout(text: str, data: dict[str, Any]) -> Layout:
+    from fazhi.schemas.rules import load_layout
+
+    return load_layout(text, data)
 
 
 def extract_offline(text: str) -> ReportExtraction:
@@ -44,6 +57,7 @@ GENRE = Genre(
         Task("issues", "issues", IssuesAnswer, ("problems",), fallback=("opening", "achievements", "plans", "closing")),
     ),
     segment=read_layout,
+    layout_codec=LayoutCodec(dump_layout, load_layout),
     frame=("header", "footer"),
     offline=extract_offline,
     prompts_dir=PROMPTS_DIR,

@@ -3,6 +3,7 @@ process, a batch of outcomes written in one statement per table as one at a time
 the one-pass normalisation map and the count of wide characters as their per-character definitions,
 and each stored item's evidence as the stretch of its document between its offsets."""
 
+import json
 import subprocess
 import sys
 import unicodedata
@@ -184,3 +185,36 @@ def test_reports_count_each_reports_items(tmp_path: Path) -> None:
                                " FROM latest_extractions e ORDER BY 1")
     assert len(counted) == 5 and all(n > 0 for _, n, _ in counted)
     assert rows(db, "SELECT count(*) FROM latest_metrics") == rows(db, "SELECT sum(n_metrics) FROM reports")
+
+
+def test_a_layout_written_down_reads_back_as_the_same_layout() -> None:
+    """The genre's LayoutCodec over every seed and held-out fixture in every text form of the invariance tests."""
+    from fazhi.evals.fixtures_io import load_fixtures
+    from fazhi.evals.forms import TEXT_FORMS
+
+    codec = GENRE.layout_codec
+    assert codec is not None
+    root = Path(__file__).resolve().parents[1] / "evals"
+    fixtures = [f for folder in ("fixtures", "heldout-dev3", "heldout-forms") for f in load_fixtures(root / folder)]
+    for fixture in fixtures:
+        for text in [fixture.source, *(dress(fixture) for dress in TEXT_FORMS.values())]:
+            layout = GENRE.segment(text)
+            back = codec.load(text, json.loads(json.dumps(codec.dump(layout), ensure_ascii=False)))
+            assert (back.text, back.parts) == (layout.text, layout.parts)
+            for start in range(0, len(layout.text), 101):
+                end = min(start + 40, len(layout.text))
+                assert back.raw_span(start, end) == layout.raw_span(start, end)
+            assert back.context(len(layout.text) // 2) == layout.context(len(layout.text) // 2)
+
+
+def test_a_layout_that_does_not_fit_the_text_is_refused() -> None:
+    codec = GENRE.layout_codec
+    assert codec is not None
+    text = (SAMPLES / "huzhu-2024.txt").read_text(encoding="utf-8")
+    data = codec.dump(GENRE.segment(text))
+    with pytest.raises(ValueError):
+        codec.load(text[:100], data)
+    with pytest.raises(ValueError):
+        codec.load(text, {"reading": data["reading"], "parts": [["achievements", 0, len(text) * 2]]})
+    with pytest.raises(ValueError):
+        codec.load(text, {"parts": []})

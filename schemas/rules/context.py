@@ -2,6 +2,7 @@
 and year, and the headings above the piece (so that a model reading one chunk can tell results from
 plans, and an area from its heading)."""
 
+import functools
 from collections.abc import Callable
 
 from fazhi.agent.genre import Part
@@ -27,12 +28,17 @@ def headings(text: str) -> list[tuple[int, int, str]]:
 
 
 def describer(text: str, parts: list[Part]) -> Callable[[int], str]:
-    """A function from an offset of the reading to a line of context for what starts there."""
-    meta = extract_meta(text, parts)
-    place = "".join(x for x in (meta.region, f"{meta.report_year}年度" if meta.report_year else "") if x)
-    found = headings(text)
+    """A function from an offset of the reading to a line of context for what starts there. What it needs
+    (the report's region and year, its headings) is read at its first call: a report sent whole needs none."""
+
+    @functools.cache
+    def known() -> tuple[str, list[tuple[int, int, str]]]:
+        meta = extract_meta(text, parts)
+        place = "".join(x for x in (meta.region, f"{meta.report_year}年度" if meta.report_year else "") if x)
+        return place, headings(text)
 
     def describe(pos: int) -> str:
+        place, found = known()
         path: dict[int, str] = {}
         for at, level, title in found:
             if at > pos:

@@ -72,6 +72,35 @@ class Reading:
         reading.copy(0, len(raw))
         return reading
 
+    def stretches(self) -> list[int | str]:
+        """How the reading was made, as data: a stored-text offset and a length for each copied stretch,
+        the characters themselves for each added one (`from_stretches` makes the same reading again)."""
+        out: list[int | str] = []
+        pos, copied = 0, 0
+        text = self.text
+        for start, source, length in zip(self.starts, self.sources, self.lengths):
+            if start > pos:
+                out.append(text[pos:start])
+            out.extend((source, length))
+            pos, copied = start + length, copied + 1
+        if pos < len(text):
+            out.append(text[pos:])
+        return out
+
+    @classmethod
+    def from_stretches(cls, raw: str, stretches: list[int | str]) -> Reading:
+        """The reading `stretches` describe over `raw`; ValueError when they do not fit it."""
+        reading, items = cls(raw), iter(stretches)
+        for item in items:
+            if isinstance(item, str):
+                reading.add(item)
+                continue
+            length = next(items, None)
+            if not isinstance(item, int) or not isinstance(length, int) or not 0 <= item <= item + length <= len(raw):
+                raise ValueError("a copied stretch outside the text")
+            reading.copy(item, item + length)
+        return reading
+
     @property
     def text(self) -> str:
         if self._text is None:
