@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fazhi.agent import api
 from fazhi.agent.errors import NoApiKey
-from fazhi.agent.runs import RunSummary
+from fazhi.agent.runs import FLUSH_SECONDS, RunSummary
 from fazhi.evals.fakellm import FakeLLM, Reply, default_brain, document_of, task_of, ungrounded, when
 
 SMALL = (
@@ -133,8 +133,9 @@ def test_killed_run_resumes_without_duplicates(fake: FakeLLM, samples: Path) -> 
                  ) == [(0,)]
 
 
-def settle(fake: FakeLLM, quiet: float = 2.5, limit: float = 30) -> None:
-    """Wait until requests stop arriving (everything but the hanging document is done)."""
+def settle(fake: FakeLLM, quiet: float = FLUSH_SECONDS + 1.5, limit: float = 40) -> None:
+    """Wait until requests stop arriving (everything but the hanging document is done) and the results
+    that came are stored (a batch is written at most FLUSH_SECONDS late)."""
     deadline, seen, since = time.monotonic() + limit, -1, time.monotonic()
     while time.monotonic() < deadline:
         if len(fake.requests) != seen:
