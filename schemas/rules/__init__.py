@@ -12,7 +12,7 @@ from importlib import import_module
 from typing import Any
 
 EXPORTS = {"PART_KINDS": "parts", "segment": "parts", "extract_offline": "offline", "read_layout": "offline",
-           "trace_offline": "offline", "dump_layout": "offline", "load_layout": "offline"}
+           "trace_offline": "offline", "dump_layout": "layouts", "load_layout": "layouts"}
 __all__ = sorted(EXPORTS)
 
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from fazhi.agent.genre import Part
 from fazhi.schemas.rules.headings import MARKER_RE, STYLES, marker_of
-from fazhi.schemas.rules.meta import extract_meta
 
 TITLE_STOP = "。；;：:，,"
 TITLE_MAX = 30
@@ -33,6 +32,8 @@ def describer(text: str, parts: list[Part]) -> Callable[[int], str]:
 
     @functools.cache
     def known() -> tuple[str, list[tuple[int, int, str]]]:
+        from fazhi.schemas.rules.meta import extract_meta  # the metadata rules load when a chunk needs them
+
         meta = extract_meta(text, parts)
         place = "".join(x for x in (meta.region, f"{meta.report_year}年度" if meta.report_year else "") if x)
         return place, headings(text)

@@ -16,13 +16,13 @@ own figures. Its offsets index the stored text, like the extraction's.
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fazhi.agent.genre import Layout, Part
 from fazhi.schemas.enums import DocType
 from fazhi.schemas.report import Issue, Metric, ReportExtraction, ReportMeta
-from fazhi.schemas.rules.context import describer
 from fazhi.schemas.rules.issues import extract_issues
+from fazhi.schemas.rules.layouts import layout_of
 from fazhi.schemas.rules.meta import extract_meta
 from fazhi.schemas.rules.metrics import Candidate, extract_metrics
 from fazhi.schemas.rules.parts import segment
@@ -136,27 +136,6 @@ def read_layout(raw: str) -> Layout:
     """The report as read (see `reading`), its parts, and the map back to the stored text."""
     reading = safe_read(raw)
     return layout_of(reading, safe_segment(reading.text))
-
-
-def layout_of(reading: Reading, parts: list[Part]) -> Layout:
-    return Layout(reading.text, parts, reading.raw_span, describer(reading.text, parts), reading)
-
-
-def dump_layout(layout: Layout) -> dict[str, Any]:
-    """A layout as JSON data: how its reading was made, and its parts."""
-    return {"reading": layout.reading.stretches(), "parts": [[p.kind, p.start, p.end] for p in layout.parts]}
-
-
-def load_layout(raw: str, data: dict[str, Any]) -> Layout:
-    """The layout `dump_layout` gave for `raw`; ValueError when the data does not fit it."""
-    try:
-        reading = Reading.from_stretches(raw, data["reading"])
-        parts = [Part(str(kind), int(start), int(end)) for kind, start, end in data["parts"]]
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"not a layout: {exc}") from exc
-    if any(not 0 <= p.start <= p.end <= len(reading) for p in parts):
-        raise ValueError("a part outside the reading")
-    return layout_of(reading, parts)
 
 
 def stored(item: T, reading: Reading) -> T:
