@@ -135,11 +135,10 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
     summary.rejected = rejected
     on_start(len(todo))
     status = "interrupted"
-    with terminate_cancels():
+    # The offline rules wait on no model: their run holds the database (opened after the pool's workers
+    # are forked) rather than opening it for each batch, which costs a checkpoint each time.
+    with terminate_cancels(), runner.holding(backend.name == "offline"):
         try:
-            # The offline rules wait on no model: their run holds the database (opened after the pool's
-            # workers are forked) rather than opening it for each batch, which costs a checkpoint each time.
-            runner.held = Store(settings.db, genre) if backend.name == "offline" else None
             with runner.store() as store:
                 store.add_documents(docs)  # while the pool's workers (if any) run the rules
             await runner.run(summary, todo, on_done)
@@ -148,8 +147,6 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
             status = "interrupted"
         finally:
             runner.finish(summary, status)
-            if runner.held is not None:
-                runner.held.close()
             await backend.aclose()
     return summary
 

@@ -312,12 +312,13 @@ class LLMBackend:
     async def segment(self, text: str) -> Layout:
         """The document's layout (kept beside the cached answers when the genre can write it down); a long
         one is read in a thread, so that requests in flight are not held up."""
-        if self.layouts and (kept := self.layouts.get(text)):
+        key = self.layouts.key(text) if self.layouts else ""
+        if self.layouts and (kept := self.layouts.get(key, text)):
             return kept
         layout = self.genre.segment(text) if len(text) < INLINE_SEGMENT_CHARS else (
             await asyncio.to_thread(self.genre.segment, text))
         if self.layouts:
-            self.layouts.put(text, layout)
+            self.layouts.put(key, layout)
         return layout
 
     def over_budget(self, run: DocumentRun, asks: list[Ask]) -> Outcome | None:

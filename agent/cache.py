@@ -134,9 +134,8 @@ class LayoutMemo:
     def key(self, text: str) -> str:
         return content_hash(["layout", self.version, text])
 
-    def get(self, text: str) -> Any:
-        """The kept layout of `text`, or None."""
-        key = self.key(text)
+    def get(self, key: str, text: str) -> Any:
+        """The kept layout of `text` (whose `key` it is), or None."""
         if (entry := self.cache.get(key)) is None:
             return None
         try:
@@ -148,7 +147,6 @@ class LayoutMemo:
                             "reading the document again")
             return None
 
-    def put(self, text: str, layout: Any) -> None:
-        key = self.key(text)
+    def put(self, key: str, layout: Any) -> None:
         data = self.codec.dump(layout)
         self.cache.put(key, {"layout": data, "sealed": content_hash([key, data])})

@@ -198,6 +198,7 @@ def seal(entry: dict[str, Any], parts: Parts) -> str:
     return content_hash([checks_version(tuple(parts.values())), sorted(parts), entry["answers"], entry["attempts"]])
 
 
+@functools.cache
 def checks_version(models: tuple[type[BaseModel], ...]) -> str:
     """The version of the code that checks answers of these models: the engine's and their packages' files."""
     return files_hash(tuple(sorted({ENGINE, *(package_of(m.__module__) for m in models)})))

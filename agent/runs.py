@@ -93,6 +93,18 @@ class Runner:
         with Store(self.db_path, self.genre) as store:
             yield store
 
+    @contextmanager
+    def holding(self, hold: bool) -> Iterator[None]:
+        """With `hold`, one opening of the database for the rest of the run instead of one a batch."""
+        if not hold or self.held is not None:
+            yield
+            return
+        with Store(self.db_path, self.genre) as self.held:
+            try:
+                yield
+            finally:
+                self.held = None
+
     def start(self, docs: list[Document], force: bool, kind: str = "extract") -> tuple[RunSummary, list[Document]]:
         """A new run (`kind`: extract, batch), and the documents it has to extract (all, with force)."""
         b = self.backend
