@@ -198,7 +198,7 @@ class LLMBackend:
         self.budget = request_budget(client.profile.chunk_tokens, client.profile.max_tokens)
         self.prompts = {t.name: self.genre.prompt_text(t) for t in genre.tasks}
         self.shared = self.genre.prompt_text(None)
-        self.layouts = LayoutMemo(client.cache.root / "layouts", genre.layout_codec, rules_version(genre)) if (
+        self.layouts = LayoutMemo(client.cache.root, genre.layout_codec, rules_version(genre)) if (
             client.cache and genre.layout_codec) else None
 
     def prompt_version(self) -> str:
@@ -367,6 +367,8 @@ class LLMBackend:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        if self.layouts:
+            self.layouts.cache.close()
 
 
 def request_budget(chunk_tokens: int, max_tokens: int | None) -> int:

@@ -114,7 +114,7 @@ class ModelClient:
             answers = replayed(hit, parts, source, sealed)
             entry = None if sealed else resealed(hit, parts, answers)
         except (KeyError, TypeError, ValueError, AttributeError):
-            self.cache.warn(f"cache entry {self.cache.path(key)} is not a cached answer: asking the model instead "
+            self.cache.warn(f"cache entry {self.cache.where(key)} is not a cached answer: asking the model instead "
                             "(delete it)")
             return None
         if entry is not None:
@@ -146,3 +146,5 @@ class ModelClient:
     async def aclose(self) -> None:
         if self._sender is not None:
             await self._sender.aclose()
+        if self.cache is not None:
+            self.cache.close()

@@ -38,7 +38,8 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         started = time.perf_counter()
         try:
-            response = await asyncio.wait_for(self._exchange(request), self.deadline)
+            async with asyncio.timeout(self.deadline):  # in this task: wait_for would start another per request
+                response = await self._exchange(request)
         except TimeoutError as exc:
             self.log("timeout", started, error=f"no complete answer within {self.deadline:g}s")
             raise httpx2.ReadTimeout(f"deadline of {self.deadline:g}s exceeded", request=request) from exc

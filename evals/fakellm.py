@@ -377,6 +377,8 @@ class FakeLLM:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # connections kept open between requests, as providers' servers do
+
             def log_message(self, *args: object) -> None:
                 return None
 

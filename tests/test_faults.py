@@ -13,8 +13,10 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import cachefile
 import duckdb
 import pytest
+from fazhi.agent.cache import FILE
 from fazhi.agent.cli import app
 from fazhi.evals.fakellm import FakeLLM, Reply, default_brain, document_of, tasks_of
 from typer.testing import CliRunner
@@ -49,8 +51,8 @@ def no_secret_anywhere(output: str, root: Path) -> None:
             found = con.execute(f'SELECT count(*) FROM "{table}" WHERE "{column}"::VARCHAR LIKE ?',
                                 [f"%{SECRET}%"]).fetchone()
             assert found == (0,), f"{table}.{column} holds the key"
-    for path in root.rglob("*.json"):
-        assert SECRET not in path.read_text(encoding="utf-8", errors="replace"), path
+    for path in root.rglob("*"):
+        assert not path.is_file() or SECRET.encode() not in path.read_bytes(), path
 
 
 def clean_output(result: object) -> str:
@@ -212,20 +214,49 @@ def test_when_one_request_fails_no_new_one_starts_and_every_request_sent_is_logg
 
 # ---------------------------------------------------------------- caches that cannot be used
 
-def test_a_cache_entry_of_another_shape_is_a_miss_that_names_the_file(
+def test_a_cache_entry_of_another_shape_is_a_miss_that_names_the_entry(
     fake: FakeLLM, samples: Path, tmp_path: Path
 ) -> None:
     cache = tmp_path / "cache"
     assert fazhi("extract", str(samples), "--cache-dir", str(cache), fake=fake).exit_code == 0
-    entries = sorted(cache.rglob("*.json"))
-    for entry in entries:
-        entry.write_text(json.dumps({"x": 1}), encoding="utf-8")
-    entries[0].write_text("{not json", encoding="utf-8")
+    keys = sorted(cachefile.entries(cache))
+    for key in keys:
+        cachefile.write(cache, key, {"x": 1})
+    cachefile.write(cache, keys[0], "{not json")
     sent = len(fake.requests)
     result = fazhi("extract", str(samples), "--force", "--cache-dir", str(cache), fake=fake)
     output = clean_output(result)
     assert result.exit_code == 0 and len(fake.requests) == 2 * sent
-    assert f"cache entry {entries[0]} is not a cached answer" in output
+    assert f"cache entry {cache / FILE} (answers {keys[0][:16]}…) is not a cached answer" in " ".join(output.split())
+
+
+def test_a_cache_file_that_is_not_a_database_turns_the_cache_off_and_loses_no_document(
+    fake: FakeLLM, samples: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / FILE).write_bytes(b"not a database, someone's notes" * 100)
+    result = fazhi("extract", str(samples), "--cache-dir", str(cache), fake=fake)
+    output = " ".join(clean_output(result).split())
+    assert result.exit_code == 0, output
+    assert f"cache file {cache / FILE} cannot be read (file is not a database)" in output
+    assert rows("SELECT count(*) FROM reports") == [(5,)]
+    assert (cache / FILE).read_bytes() == b"not a database, someone's notes" * 100  # the user's file, untouched
+
+
+def test_answers_cached_by_an_older_fazhi_one_file_each_are_replayed_and_copied_into_the_file(
+    fake: FakeLLM, samples: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    assert fazhi("extract", str(samples), "--cache-dir", str(cache), fake=fake).exit_code == 0
+    sent = len(fake.requests)
+    old = tmp_path / "old-cache"
+    for key, entry in cachefile.entries(cache).items():  # as fazhi wrote them before the cache was one file
+        (old / key[:2]).mkdir(parents=True, exist_ok=True)
+        (old / key[:2] / f"{key}.json").write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
+    result = fazhi("extract", str(samples), "--force", "--cache-dir", str(old), fake=fake)
+    assert result.exit_code == 0 and len(fake.requests) == sent  # nothing asked again
+    assert cachefile.entries(old) == cachefile.entries(cache)
 
 
 @pytest.mark.parametrize("fault", ["full", "read-only", "a file in its place"])
@@ -240,7 +271,6 @@ def test_a_cache_folder_that_cannot_be_written_turns_the_cache_off_with_a_warnin
         if not mounted:
             pytest.skip("this machine cannot mount a tmpfs (the 'file in its place' case still runs)")
         cache_is_off(fake, samples, cache)
-        assert list(cache.rglob("*.tmp")) == []
 
 
 def cache_is_off(fake: FakeLLM, samples: Path, cache: Path) -> None:

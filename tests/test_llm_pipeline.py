@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import cachefile
 import pytest
 from fazhi.agent import api
 from fazhi.agent.errors import NoApiKey
@@ -226,16 +227,11 @@ def test_a_reasoning_field_and_a_think_block_with_braces_are_not_read(fake: Fake
         1, {"metrics": 2, "issues": 1}, 0, 1)
 
 
-def answer_entries(cache: Path) -> list[Path]:
-    """The cached answers (not the documents' layouts kept beside them)."""
-    return [p for p in cache.rglob("*.json") if "layouts" not in p.relative_to(cache).parts]
-
-
 def test_a_forced_replay_of_sealed_answers_stores_the_same_rows(fake: FakeLLM, samples: Path, tmp_path: Path) -> None:
     first = run(fake, [samples], cache_dir=str(tmp_path / "cache"))
     stored = query("SELECT doc_id, idx, name, value, unit, evidence, start, \"end\" FROM metrics ORDER BY ALL")
-    entries = answer_entries(tmp_path / "cache")
-    assert entries and all("sealed" in json.loads(e.read_text(encoding="utf-8")) for e in entries)
+    entries = cachefile.entries(tmp_path / "cache")
+    assert entries and all("sealed" in entry for entry in entries.values())
     again = run(fake, [samples], cache_dir=str(tmp_path / "cache"), force=True)
     assert (again.requests, again.cache_hits, again.items) == (0, first.requests, first.items)
     assert query("SELECT doc_id, idx, name, value, unit, evidence, start, \"end\" FROM latest_metrics"
@@ -248,11 +244,10 @@ def test_an_answer_edited_in_the_cache_after_it_was_sealed_is_checked_again(
     run(fake, [small], cache_dir=str(tmp_path / "cache"))
     planted = {"evidence": "全年办结行政复议案件99999件", "name": "行政复议案件", "value": 99999.0, "unit": "件",
                "qualifier": "exact", "category": "other", "canonical": None}
-    for entry in answer_entries(tmp_path / "cache"):
-        data = json.loads(entry.read_text(encoding="utf-8"))
+    for key, data in cachefile.entries(tmp_path / "cache").items():
         if "metrics" in data["answers"]:
             data["answers"]["metrics"]["value"]["metrics"].append(planted)  # the seal is left as it was
-            entry.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            cachefile.write(tmp_path / "cache", key, data)
     again = run(fake, [small], cache_dir=str(tmp_path / "cache"), force=True)
     assert (again.requests, again.dropped) == (0, 1)
     assert query("SELECT count(*) FROM latest_metrics WHERE value = 99999") == [(0,)]
@@ -262,13 +257,11 @@ def test_an_answer_sealed_by_other_code_is_sealed_again_once_it_passes_the_check
     fake: FakeLLM, small: Path, tmp_path: Path
 ) -> None:
     first = run(fake, [small], cache_dir=str(tmp_path / "cache"))
-    entries = answer_entries(tmp_path / "cache")
-    for entry in entries:
-        entry.write_text(json.dumps(json.loads(entry.read_text(encoding="utf-8")) | {"sealed": "older code"}),
-                         encoding="utf-8")
+    for key, entry in cachefile.entries(tmp_path / "cache").items():
+        cachefile.write(tmp_path / "cache", key, entry | {"sealed": "older code"})
     again = run(fake, [small], cache_dir=str(tmp_path / "cache"), force=True)
     assert (again.requests, again.items, again.dropped) == (0, first.items, first.dropped)
-    assert all(json.loads(e.read_text(encoding="utf-8"))["sealed"] != "older code" for e in entries)
+    assert all(entry["sealed"] != "older code" for entry in cachefile.entries(tmp_path / "cache").values())
 
 
 def test_the_seal_covers_the_engine_and_the_genre_package_under_their_fazhi_names() -> None:
@@ -303,7 +296,7 @@ def test_a_cached_rerun_reads_no_document_again_and_stores_the_same_rows(
     monkeypatch.setattr(offline, "read_layout", lambda text: calls.append(len(text)) or read(text))
     run(fake, [samples], cache_dir=str(tmp_path / "cache"))
     stored = query("SELECT doc_id, idx, name, value, evidence, start, \"end\" FROM latest_metrics ORDER BY ALL")
-    assert len(calls) == 5 and len(list((tmp_path / "cache" / "layouts").rglob("*.json"))) == 5
+    assert len(calls) == 5 and len(cachefile.entries(tmp_path / "cache", "layouts")) == 5
     again = run(fake, [samples], cache_dir=str(tmp_path / "cache"), force=True)
     assert (again.requests, len(calls)) == (0, 5)
     assert query("SELECT doc_id, idx, name, value, evidence, start, \"end\" FROM latest_metrics ORDER BY ALL") == stored
@@ -313,10 +306,9 @@ def test_a_kept_layout_that_was_edited_is_not_used(fake: FakeLLM, samples: Path,
                                                     caplog: pytest.LogCaptureFixture) -> None:
     run(fake, [samples], cache_dir=str(tmp_path / "cache"))
     stored = query("SELECT doc_id, idx, name, value, evidence, start, \"end\" FROM latest_metrics ORDER BY ALL")
-    for entry in (tmp_path / "cache" / "layouts").rglob("*.json"):
-        data = json.loads(entry.read_text(encoding="utf-8"))
+    for key, data in cachefile.entries(tmp_path / "cache", "layouts").items():
         data["layout"]["parts"] = [["achievements", 0, 5]]  # the seal is left as it was
-        entry.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        cachefile.write(tmp_path / "cache", key, data, "layouts")
     again = run(fake, [samples], cache_dir=str(tmp_path / "cache"), force=True)
     assert again.requests == 0 and "is not this document's layout (its seal does not match)" in caplog.text
     assert query("SELECT doc_id, idx, name, value, evidence, start, \"end\" FROM latest_metrics ORDER BY ALL") == stored

@@ -23,6 +23,15 @@ def test_chinese_numerals_are_read_with_cn2an(numeral: str, value: float) -> Non
     assert parse_number(numeral) == value
 
 
+def test_every_numeral_read_without_cn2an_reads_as_cn2an_reads_it() -> None:
+    import cn2an
+    from fazhi.schemas.numerals import written_numbers
+
+    table = written_numbers()
+    assert len(table) > 11_000 and table["二百零五"] == 205 and table["两千"] == 2000 and table["十二"] == 12
+    assert [numeral for numeral, value in table.items() if cn2an.cn2an(numeral, "smart") != value] == []
+
+
 @pytest.mark.parametrize(("numeral", "value"), [
     ("56", 56), ("3860.85", 3860.85), ("1,268", 1268), ("12,345,678", 12345678), ("１２３", 123), ("９９．５", 99.5),
 ])
