@@ -58,16 +58,23 @@ MAX_ANSWER_CHARS = 1 << 20  # instructor's own limit for finding JSON in a text
 
 def answer_text(completion: Any) -> str:
     """The answer's JSON-bearing text: a tool call's arguments or the message, reasoning blocks removed
-    (a provider's separate reasoning_content field is never read)."""
-    choices = getattr(completion, "choices", None)
-    if choices is None:
-        raise NotACompletion("the server did not answer with a chat completion (an HTML page?)")
-    if not choices:
-        raise NotACompletion("the answer has no choices")
-    message = choices[0].message
-    calls = getattr(message, "tool_calls", None)
-    text = calls[0].function.arguments if calls else (message.content or "")
+    (a provider's separate reasoning_content field is never read). `completion` is the response body as
+    parsed JSON (the SDK's typed model is not built: it cost 0.2 ms a request and only these fields are read)."""
+    message = first_choice(completion).get("message") or {}
+    calls = message.get("tool_calls")
+    text = calls[0].get("function", {}).get("arguments") if calls else (message.get("content") or "")
+    if not isinstance(text, str):
+        raise Unreadable(f"the answer's text is not a string: {str(text)[:120]!r}")
     return REASONING.sub("", text)
+
+
+def first_choice(completion: Any) -> dict[str, Any]:
+    choices = completion.get("choices") if isinstance(completion, dict) else None
+    if not isinstance(choices, list):
+        raise NotACompletion("the server did not answer with a chat completion (an HTML page?)")
+    if not choices or not isinstance(choices[0], dict):
+        raise NotACompletion("the answer has no choices")
+    return choices[0]
 
 
 def json_object(text: str) -> dict[str, Any]:
@@ -102,7 +109,7 @@ def plain_json(text: str) -> Any:
 def answer_data(completion: Any) -> dict[str, Any]:
     """The JSON object of a completion; a cut answer raises `Truncated`."""
     text = answer_text(completion)
-    if completion.choices[0].finish_reason == "length":
+    if first_choice(completion).get("finish_reason") == "length":
         raise Truncated("the answer was cut at the output limit (max_tokens)")
     return json_object(text)
 

@@ -5,6 +5,7 @@ Imported only when a request actually goes out: a run answered from the cache ne
 instructor or the HTTP stack.
 """
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import httpx2
@@ -13,7 +14,6 @@ from fazhi.agent.conversation import Messages
 from fazhi.agent.errors import ExtractionError
 from fazhi.agent.pacing import PastDeadline, message_units
 from fazhi.agent.transport import PacedTransport, RecordingTransport
-from openai.types.chat import ChatCompletion
 
 if TYPE_CHECKING:
     from fazhi.agent.checks import Parts
@@ -38,6 +38,13 @@ ADVICE: tuple[tuple[type[openai.APIError], str], ...] = (
 
 DROPPED = ("the connection to {url} dropped before the answer was complete: run the same command again (answers "
            "already received are cached); if it keeps happening, check any proxy in between")
+
+
+def prompt_tokens(answer: Any) -> int:
+    """The prompt's tokens as the provider counted them (0 when it did not say)."""
+    usage = answer.get("usage") if isinstance(answer, dict) else None
+    tokens = usage.get("prompt_tokens") if isinstance(usage, dict) else None
+    return tokens if isinstance(tokens, int) else 0
 
 
 def first_line(exc: BaseException) -> str:
@@ -93,15 +100,18 @@ class Sender:
                 raise ExtractionError(f"model request not sent: {exc} ({advice})") from exc
             except openai.APIError as exc:
                 raise self.failure(exc) from exc
-            usage = getattr(answer, "usage", None)
-            pacer.calibrate(weighted, getattr(usage, "prompt_tokens", 0) or 0)
+            pacer.calibrate(weighted, prompt_tokens(answer))
             return answer
 
     async def post(self, messages: Messages, parts: "Parts") -> Any:
-        # The body is already what the API takes: posting it skips the SDK's per-request walk over
-        # the parameters (about 12 ms a request), and the answer is still parsed into a ChatCompletion.
-        return await self.raw.post("/chat/completions", body=self.client.body(messages, parts),
-                                   cast_to=ChatCompletion)
+        """The answer's body as parsed JSON (its text when it is not JSON). The body sent is already what the
+        API takes: posting it skips the SDK's per-request walk over the parameters (about 12 ms a request)."""
+        response = await self.raw.post("/chat/completions", body=self.client.body(messages, parts),
+                                       cast_to=httpx2.Response)
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            return response.text
 
     def failure(self, exc: openai.APIError) -> ExtractionError:
         return ExtractionError(self.client.redact(f"model request failed: {detail(exc)} ({self.advice(exc)})"))

@@ -15,7 +15,6 @@ from fazhi.agent.conversation import Answer, Conversation, Messages, Truncated, 
 from fazhi.agent.documents import Document
 from fazhi.agent.errors import ExtractionError
 from fazhi.agent.genre import Genre, Layout
-from openai.types.chat import ChatCompletion
 
 
 @dataclass
@@ -68,10 +67,6 @@ def ask_key(backend: LLMBackend, run: DocumentRun, ask: Ask) -> str:
     """The cache key of an ask's first request: the key the live path caches its answers under."""
     messages, parts, _ = backend.request(run, ask)
     return backend.client.cache_key(messages, parts)
-
-
-def completion_of(body: dict[str, Any]) -> ChatCompletion:
-    return ChatCompletion.construct(**body)
 
 
 class DocReplay:
@@ -139,7 +134,7 @@ class DocReplay:
             if reply.status != "ok" or reply.response is None:
                 raise ExtractionError(f"request {reply.custom_id} failed ({reply.status}): {reply.error}")
             try:
-                talk.take(completion_of(reply.response))
+                talk.take(reply.response)
             except Truncated:
                 self.split(row)
                 return None

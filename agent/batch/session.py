@@ -150,9 +150,10 @@ class Session:
         async with slots:
             started = time.perf_counter()
             try:
-                body = (await client.send(r.messages, r.parts)).model_dump(mode="json")
+                answer = await client.send(r.messages, r.parts)
             except ExtractionError as exc:
                 return row | {"status": "error", "error": str(exc), "latency_s": time.perf_counter() - started}
+        body = answer if isinstance(answer, dict) else {"body": answer}  # not JSON: read as no completion
         t_in, t_out, t_cached = usage_of(body)
         return row | {"status": "ok", "response": body, "tokens_in": t_in, "tokens_out": t_out,
                       "tokens_cached": t_cached, "latency_s": time.perf_counter() - started}
