@@ -18,7 +18,7 @@ from fazhi.agent.checks import Parts
 from fazhi.agent.chunking import Chunk, chunk, estimate_tokens, split_chunk
 from fazhi.agent.conversation import Answer, Truncated
 from fazhi.agent.documents import Document
-from fazhi.agent.errors import ExtractionError, FazhiError
+from fazhi.agent.errors import ExtractionError, FazhiError, ProviderUnusable
 from fazhi.agent.genre import Genre, Layout, Part, Task
 from fazhi.agent.grounding import SourceIndex, normalise, source_index
 from fazhi.agent.llm import ModelClient
@@ -49,6 +49,7 @@ class Outcome:
     calls: list[CallRecord] = field(default_factory=list)
     crosscheck: dict[str, Any] | None = None
     coverage: dict[str, Any] | None = None
+    unusable: bool = False  # the error would fail every other document too (agent.errors.ProviderUnusable)
 
     @property
     def ok(self) -> bool:
@@ -342,6 +343,7 @@ class LLMBackend:
         if errors:
             outcome.error = str(errors[0]) if isinstance(errors[0], FazhiError) else (
                 f"{type(errors[0]).__name__}: {errors[0]}")
+            outcome.unusable = isinstance(errors[0], ProviderUnusable)
             return outcome
         fields = {t.name: dedupe(run.items.get(t.name, [])) if t.chunked else run.values.get(t.name, {})
                   for t in self.genre.tasks}

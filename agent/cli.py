@@ -106,8 +106,7 @@ def print_summary(s: "RunSummary") -> None:
     say(f"  {s.requests} requests, {s.cache_hits} cache hits, {s.tokens_in} tokens in "
         f"({s.tokens_cached} cached), {s.tokens_out} out, ${s.cost_usd:.4f}")
     if s.stopped_by:
-        say(f"  STOPPED: {s.stopped_by}; {s.unstarted} documents not started (run again, with a higher "
-            "--max-cost, to do them)")
+        say(f"  STOPPED: {s.stopped_by}; {s.unstarted} documents not started ({s.stop_advice})")
     say(f"  stored in {s.db}" + ("; run the same command again to finish the rest" if state else ""))
     for doc_id, error in s.failures:
         say(f"  failed {s.name_of(doc_id)}: {error}")

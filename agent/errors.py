@@ -42,5 +42,9 @@ class ExtractionError(FazhiError):
     """A document could not be extracted (provider failure, deadline, invalid answers)."""
 
 
+class ProviderUnusable(ExtractionError):
+    """A failure every request to the provider would meet: a refused key, no such model, nobody listening."""
+
+
 class QueryError(FazhiError):
     pass

@@ -16,6 +16,7 @@ from fazhi.agent.store import Store
 
 FLUSH_SECONDS = 5.0  # each batch opens the database and checkpoints it on close (about 0.1 s of CPU)
 FLUSH_SIZE = 500
+UNUSABLE_IN_A_ROW = 3  # documents failed in a row on a refused key, an unknown model or no server: start no more
 
 
 @dataclass
@@ -41,8 +42,9 @@ class RunSummary:
     paths: dict[str, str] = field(default_factory=dict)  # doc_id → the first file it was read from
     db: str = ""  # the database the results went to
     status: str = "running"  # ok | failed | interrupted when the run is over
-    unstarted: int = 0  # documents not started: the run's cost budget was reached
+    unstarted: int = 0  # documents not started: the run's cost budget was reached, or the provider is unusable
     stopped_by: str | None = None  # why they were not
+    stop_advice: str = ""  # what to do about it
 
     @property
     def ok(self) -> bool:
@@ -76,6 +78,8 @@ class Runner:
     def __init__(self, db: str | Store, genre: Genre, backend: Backend, concurrency: int = 4,
                  max_cost: float | None = None) -> None:
         self.max_cost = max_cost  # USD: no new document starts once the run's cost reaches it
+        self.unusable_in_a_row = 0  # documents failed in a row on an error every request would meet
+        self.stop: tuple[str, str] | None = None  # why no new document starts, and what to do about it
         self.held = db if isinstance(db, Store) else None
         self.db_path = db.path if isinstance(db, Store) else db
         self.genre = genre
@@ -125,7 +129,10 @@ class Runner:
     async def _one(self, doc: Document, summary: RunSummary) -> Outcome | None:
         async with self.in_flight:
             if self.max_cost is not None and summary.cost_usd >= self.max_cost:
-                return None  # the cost budget is spent: not started
+                self.stop = (f"the cost budget --max-cost {self.max_cost:g} USD was reached",
+                             "run again, with a higher --max-cost, to do them")
+            if self.stop is not None:
+                return None  # not started
             try:
                 return await self.backend.extract(doc)
             except Exception as exc:  # one document's failure never loses the others
@@ -174,8 +181,9 @@ class Runner:
             for next_done in asyncio.as_completed(tasks):
                 if (outcome := await next_done) is None:
                     summary.unstarted += 1
-                    summary.stopped_by = f"the cost budget --max-cost {self.max_cost:g} USD was reached"
+                    summary.stopped_by, summary.stop_advice = self.stop or ("", "")
                     continue
+                self.watch(outcome)
                 self.save(summary, outcome)
                 on_done(outcome)
                 self.flush(due_only=True)
@@ -183,6 +191,15 @@ class Runner:
             for task in [*tasks, flusher]:
                 task.cancel()
             await asyncio.gather(*tasks, flusher, return_exceptions=True)
+
+    def watch(self, outcome: Outcome) -> None:
+        """After UNUSABLE_IN_A_ROW documents failed in a row on an error that every request would meet (a
+        refused key, no such model, nobody at the base URL), start no more: each would fail the same way,
+        after its retries (1,000 documents at a wrong --base-url took over 6 minutes to fail one by one)."""
+        self.unusable_in_a_row = self.unusable_in_a_row + 1 if outcome.unusable else 0
+        if self.unusable_in_a_row >= UNUSABLE_IN_A_ROW and self.stop is None:
+            self.stop = (f"{self.unusable_in_a_row} documents in a row failed on an error every request would "
+                         f"meet: {outcome.error}", "fix that, then run the same command again to do them")
 
     async def flush_every(self) -> None:
         """Results are stored within FLUSH_SECONDS even while the next document takes its time."""

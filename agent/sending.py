@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 import openai
 from fazhi.agent.conversation import Messages
-from fazhi.agent.errors import ExtractionError
+from fazhi.agent.errors import ExtractionError, ProviderUnusable
 from fazhi.agent.pacing import PastDeadline, message_units
 from fazhi.agent.transport import PacedTransport, RecordingTransport
 
@@ -34,6 +34,9 @@ ADVICE: tuple[tuple[type[openai.APIError], str], ...] = (
     (openai.InternalServerError, "the provider failed: run the same command again later (answers already received "
                                  "are cached)"),
 )
+
+
+UNUSABLE = (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)  # for every request
 
 
 DROPPED = ("the connection to {url} dropped before the answer was complete: run the same command again (answers "
@@ -61,6 +64,13 @@ def detail(exc: openai.APIError) -> str:
 def connected(exc: openai.APIConnectionError) -> bool:
     """Whether the connection was made (and then dropped), rather than refused or never reached."""
     return not isinstance(exc, openai.APITimeoutError) and not isinstance(exc.__cause__, httpx2.ConnectError)
+
+
+def unusable(exc: openai.APIError) -> bool:
+    """Whether every other request would fail the same way: the key or model refused, or no connection made
+    (refused, no such host). A timeout, a dropped connection or a server error may pass."""
+    return isinstance(exc, UNUSABLE) or (isinstance(exc, openai.APIConnectionError)
+                                         and isinstance(exc.__cause__, httpx2.ConnectError))
 
 
 class PacedOpenAI(openai.AsyncOpenAI):
@@ -114,7 +124,8 @@ class Sender:
             return response.text
 
     def failure(self, exc: openai.APIError) -> ExtractionError:
-        return ExtractionError(self.client.redact(f"model request failed: {detail(exc)} ({self.advice(exc)})"))
+        kind = ProviderUnusable if unusable(exc) else ExtractionError
+        return kind(self.client.redact(f"model request failed: {detail(exc)} ({self.advice(exc)})"))
 
     def advice(self, exc: openai.APIError) -> str:
         """What to do about a failed request, by its kind (the answers already received are cached)."""

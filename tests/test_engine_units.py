@@ -109,3 +109,20 @@ def test_api_key_comes_from_option_then_fazhi_then_profile_variable(monkeypatch:
 def test_cost_counts_cached_tokens_at_the_cached_price() -> None:
     profile = PROFILES["deepseek"]
     assert profile.cost(1_000_000, 500_000, 1_000_000) == pytest.approx(0.5 * 0.27 + 0.5 * 0.07 + 1.10)
+
+
+def test_a_document_done_between_unusable_failures_keeps_the_run_going() -> None:
+    from fazhi.agent.backends import OfflineBackend, Outcome
+    from fazhi.agent.runs import Runner
+    from fazhi.schemas.genre import GENRE
+
+    runner = Runner("unused.duckdb", GENRE, OfflineBackend(GENRE))
+    refused = Outcome("d", error="model request failed: AuthenticationError: bad key", unusable=True)
+    for outcome in (refused, refused, Outcome("done"), refused, refused, Outcome("other", error="a 500")):
+        runner.watch(outcome)
+    assert runner.stop is None
+    for outcome in (refused, refused, refused):
+        runner.watch(outcome)
+    assert runner.stop is not None and runner.stop[0] == ("3 documents in a row failed on an error every request "
+                                                          "would meet: model request failed: AuthenticationError: "
+                                                          "bad key")

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ import pytest
 from fazhi.agent.cache import FILE
 from fazhi.agent.cli import app
 from fazhi.evals.fakellm import FakeLLM, Reply, default_brain, document_of, tasks_of
+from fazhi.evals.soak import write_corpus
 from typer.testing import CliRunner
 
 SECRET = "sk-fault-matrix-secret-0123456789"
@@ -311,6 +313,56 @@ def test_a_runaway_answer_fails_its_document_with_the_reason(fake: FakeLLM, samp
     assert result.exit_code == 1
     assert "dongyang-2022.txt: answer still unreadable after 3 attempts: the answer is 1,100," in output
     assert rows("SELECT count(*) FROM reports") == [(4,)]
+
+
+# ---------------------------------------------------------------- a provider no request can use
+
+def test_a_refused_key_stops_the_run_after_three_documents_instead_of_failing_each_one(
+    fake: FakeLLM, tmp_path: Path
+) -> None:
+    (tmp_path / "reports").mkdir()
+    write_corpus(tmp_path / "reports", 12, seed=3)
+    fake.rules.append(lambda r: Reply(401, {"error": {"message": "Incorrect API key provided"}}))
+    result = fazhi("extract", str(tmp_path / "reports"), "--concurrency", "1", fake=fake)
+    output = " ".join(clean_output(result).split())
+    assert result.exit_code == 1
+    failed, unstarted, stopped_by = rows("SELECT n_failed, n_unstarted, stopped_by FROM runs")[0]
+    assert failed >= 3 and unstarted > 0 and failed + unstarted == 12 and len(fake.requests) == failed
+    assert stopped_by.startswith("3 documents in a row failed on an error every request would meet: model request "
+                                 "failed: AuthenticationError")
+    assert (f"STOPPED: {stopped_by}; {unstarted} documents not started (fix that, then run the same command "
+            "again to do them)") in output
+
+
+def test_nobody_listening_at_the_base_url_stops_the_run_after_three_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAZHI_MAX_RETRIES", "0")
+    (tmp_path / "reports").mkdir()
+    write_corpus(tmp_path / "reports", 12, seed=3)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # closed again before the run: nobody listens there
+    result = runner.invoke(app, ["extract", str(tmp_path / "reports"), "--concurrency", "1", "--base-url",
+                                 f"http://127.0.0.1:{port}/v1", "--model", "m", "--api-key", SECRET])
+    output = " ".join(clean_output(result).split())
+    assert result.exit_code == 1
+    assert rows("SELECT n_failed + n_unstarted, n_unstarted > 0 FROM runs") == [(12, True)]
+    assert "STOPPED: 3 documents in a row failed on an error every request would meet" in output
+    assert "cannot reach http://127.0.0.1" in output
+
+
+def test_a_server_error_on_every_request_fails_each_document_but_never_stops_the_run(
+    fake: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAZHI_MAX_RETRIES", "0")
+    (tmp_path / "reports").mkdir()
+    write_corpus(tmp_path / "reports", 6, seed=3)
+    fake.rules.append(lambda r: Reply(500, {"error": {"message": "overloaded"}}))
+    result = fazhi("extract", str(tmp_path / "reports"), "--concurrency", "1", fake=fake)
+    clean_output(result)
+    assert result.exit_code == 1
+    assert rows("SELECT n_failed, n_unstarted, stopped_by FROM runs") == [(6, 0, None)]
 
 
 # ---------------------------------------------------------------- secrets
