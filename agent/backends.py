@@ -369,8 +369,13 @@ class LLMBackend:
 
     async def aclose(self) -> None:
         await self.client.aclose()
-        if self.layouts:
-            self.layouts.cache.close()
+        self.close_caches()
+
+    def close_caches(self) -> None:
+        """The answers' and layouts' cache file closed (it opens again when used)."""
+        for cache in (self.client.cache, self.layouts.cache if self.layouts else None):
+            if cache is not None:
+                cache.close()
 
 
 def request_budget(chunk_tokens: int, max_tokens: int | None) -> int:

@@ -146,5 +146,3 @@ class ModelClient:
     async def aclose(self) -> None:
         if self._sender is not None:
             await self._sender.aclose()
-        if self.cache is not None:
-            self.cache.close()

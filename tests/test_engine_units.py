@@ -61,6 +61,7 @@ def test_cache_key_is_canonical_and_entries_round_trip(tmp_path: Path) -> None:
     cache.put("ab" + "0" * 62, {"answer": {"x": "值"}})
     assert cache.get("ab" + "0" * 62) == {"answer": {"x": "值"}}
     assert cache.get("cd" + "0" * 62) is None
+    cache.close()
     assert (tmp_path / "cache.sqlite").is_file() and not list(tmp_path.rglob("*.json"))  # one file, not one an entry
 
 

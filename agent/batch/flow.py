@@ -78,8 +78,8 @@ def submit(paths: Iterable[str | Path], options: Options, write_jsonl: Path | No
     cache_dir = str(Path(settings.cache_dir).resolve())
     client = ModelClient(settings.provider_profile(), settings.key(), AnswerCache(Path(cache_dir)))
     backend = LLMBackend(genre, client, settings.profile)
-    with Store(settings.db, genre) as store:
-        session = start(store, backend, docs, rejected, settings, options.api_key)
+    with (Store(settings.db, genre) as store,
+          start(store, backend, docs, rejected, settings, options.api_key) as session):
         return first_round(session, cache_dir, settings.genre, write_jsonl)
 
 
@@ -178,8 +178,11 @@ def collect(batch_id: str | None, options: Options, live_reasks: bool = False, f
         state = BatchState(store)
         answers = read_output(from_jsonl.read_bytes(), str(from_jsonl)) if from_jsonl else None
         targets = chosen(state, batch_id, answers, from_jsonl)
-        return [collect_run(open_session(store, run_id, options.api_key, cache_dir), batch, answers,
-                            live_reasks, write_jsonl) for run_id, batch in targets]
+        collected = []
+        for run_id, batch in targets:
+            with open_session(store, run_id, options.api_key, cache_dir) as session:
+                collected.append(collect_run(session, batch, answers, live_reasks, write_jsonl))
+        return collected
 
 
 def chosen(state: BatchState, batch_id: str | None, answers: list[LineAnswer] | None,

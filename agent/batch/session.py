@@ -41,6 +41,12 @@ class Session:
     layouts: dict[str, Layout] = field(default_factory=dict)
     todo: list[Document] = field(default_factory=list)  # the documents to plan (at submit)
 
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.backend.close_caches()
+
     def __post_init__(self) -> None:
         self.state = BatchState(self.store)
         self.runner = Runner(self.store, self.genre, self.backend)  # writes through the store held open
