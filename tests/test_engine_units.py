@@ -65,6 +65,39 @@ def test_cache_key_is_canonical_and_entries_round_trip(tmp_path: Path) -> None:
     assert (tmp_path / "cache.sqlite").is_file() and not list(tmp_path.rglob("*.json"))  # one file, not one an entry
 
 
+WRITER = """
+import sys
+from pathlib import Path
+from fazhi.agent.cache import AnswerCache
+import time
+root, side, other = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+(root / f"ready-{side}").touch()
+for _ in range(400):  # both start writing together (each waits for the other, 20 s at most)
+    if (root / f"ready-{other}").exists():
+        break
+    time.sleep(0.05)
+cache = AnswerCache(root)
+for i in range(3000):
+    cache.put(f"{side}{i:062d}", {"answer": i})
+    assert cache.get(f"{side}{i:062d}") == {"answer": i}
+print(len(cache.warnings))
+"""
+
+
+def test_two_processes_writing_one_cache_file_at_once_keep_every_entry(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), side, other], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for side, other in (("aa", "bb"), ("bb", "aa"))]
+    outs = [w.communicate(timeout=120) for w in writers]
+    results = [(w.returncode, out.strip()) for w, (out, _) in zip(writers, outs, strict=True)]
+    assert results == [(0, "0"), (0, "0")], outs  # no error, no warning
+    cache = AnswerCache(tmp_path)
+    assert all(cache.get(f"{side}{i:062d}") == {"answer": i} for side in ("aa", "bb") for i in range(3000))
+    cache.close()
+
+
 def test_profile_settings_stack_config_then_environment_then_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
     Path("fazhi.toml").write_text('[profiles.deepseek]\nmodel = "from-config"\nconcurrency = 3\ntimeout = 30\n')
     monkeypatch.setenv("FAZHI_CONCURRENCY", "7")
