@@ -124,7 +124,7 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
     stored and the summary returned."""
     from asyncio import CancelledError
 
-    from fazhi.agent.runs import Runner
+    from fazhi.agent.runs import Runner, fewer_collections
 
     concurrency = settings.concurrency if settings.from_command_line("concurrency") else backend.concurrency
     runner = Runner(settings.db, genre, backend, concurrency, settings.max_cost)
@@ -137,7 +137,7 @@ async def _extract(docs: list[Document], rejected: list[Rejected], settings: Set
     status = "interrupted"
     # The offline rules wait on no model: their run holds the database (opened after the pool's workers
     # are forked) rather than opening it for each batch, which costs a checkpoint each time.
-    with terminate_cancels(), runner.holding(backend.name == "offline"):
+    with terminate_cancels(), fewer_collections(), runner.holding(backend.name == "offline"):
         try:
             with runner.store() as store:
                 store.add_documents(docs)  # while the pool's workers (if any) run the rules

@@ -59,3 +59,16 @@ def test_the_readme_notebook_example_runs_as_written(samples: Path) -> None:
         exec(compile(code.group(1), "README.md", "exec"), {})
     assert "report_year" in shown.getvalue() and "东阳市" in shown.getvalue() and "category" in shown.getvalue()
     assert "reports of 2022 and 2024" in shown.getvalue()
+
+
+def test_a_run_collects_garbage_less_often_and_leaves_the_callers_settings_as_they_were(samples: Path) -> None:
+    import gc
+
+    from fazhi.agent.runs import YOUNG_COLLECTION_EVERY
+
+    before = gc.get_threshold()
+    during: list[tuple[int, ...]] = []
+    options = api.Options(backend="offline", force=True)
+    api.extract([samples], options, on_done=lambda _: during.append(gc.get_threshold()))
+    assert during and set(during) == {(YOUNG_COLLECTION_EVERY, *before[1:])}
+    assert gc.get_threshold() == before
