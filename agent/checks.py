@@ -137,7 +137,7 @@ def assemble(model: type[BaseModel], checked: Checked) -> BaseModel:
     """A task's answer made of what passed."""
     if isinstance(checked.kept, list):
         items_field: str = getattr(model, "items_field")  # noqa: B009 (a ClassVar of GroundedAnswer)
-        return model.model_validate({items_field: [item.model_dump() for item in checked.kept]})
+        return model.model_validate({items_field: checked.kept})  # the items as checked, not validated again
     return model.model_validate(checked.kept)
 
 
