@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from fazhi.agent.cache import LayoutMemo, content_hash
+from fazhi.agent.cache import LayoutMemo, canonical_json, content_hash
 from fazhi.agent.calllog import CallRecord, labelled, scope
 from fazhi.agent.checks import Parts
 from fazhi.agent.chunking import Chunk, chunk, estimate_tokens, split_chunk
@@ -123,10 +123,11 @@ class OfflineBackend:
 
 
 def dedupe(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items in text order, each equal one (the same item from overlapping chunks) once."""
     seen: set[str] = set()
     unique = []
     for item in sorted(items, key=lambda it: (it.get("start") or 0, it.get("end") or 0)):
-        key = content_hash(item)
+        key = canonical_json(item)  # the JSON itself: hashing it cost more than comparing it
         if key not in seen:
             seen.add(key)
             unique.append(item)

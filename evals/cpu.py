@@ -10,6 +10,11 @@ of the documents, so without the start-up: importing openai and the rules, openi
 optionally with a cProfile breakdown; then the wall time of a
 fully cached re-run of the same documents into a new database (`fazhi extract` as a fresh process, every
 answer from the cache), which is what a user waits for.
+
+With --floor it also measures what the openai client costs with nothing of fazhi around it: in a fresh
+process, the CPU of `import openai`, then of posting the run's own request bodies (written by
+`fazhi batch submit --write-jsonl`) through a bare `AsyncOpenAI` at the same concurrency, so the rest of
+the run's CPU is fazhi's own.
 """
 
 from __future__ import annotations
@@ -71,11 +76,51 @@ def cached_rerun(corpus: Path, db: Path, cache: Path, base_url: str) -> tuple[fl
     return elapsed, done.stderr.strip().splitlines()[0]
 
 
+FLOOR = """
+import asyncio, json, os, sys
+def cpu():
+    t = os.times()
+    return t.user + t.system
+start = cpu()
+import openai, httpx2
+imported = cpu()
+bodies = [json.loads(line)["body"] for line in open(sys.argv[1], encoding="utf-8")]
+async def main():
+    client = openai.AsyncOpenAI(base_url=sys.argv[2], api_key="cpu")
+    queue = list(reversed(bodies))
+    async def worker():
+        while queue:
+            response = await client.post("/chat/completions", body=queue.pop(), cast_to=httpx2.Response)
+            json.loads(response.content)
+    await asyncio.gather(*(worker() for _ in range(int(sys.argv[3]))))
+    await client.close()
+begun = cpu()
+asyncio.run(main())
+print(imported - start, cpu() - begun, len(bodies))
+"""
+
+
+def sdk_floor(corpus: Path, work: Path, base_url: str) -> tuple[float, float, int]:
+    """(CPU seconds of `import openai`, CPU seconds of posting the run's bodies, requests) in a fresh process."""
+    bodies = work / "bodies.jsonl"
+    subprocess.run([sys.executable, "-m", "fazhi.agent.cli", "batch", "submit", str(corpus), "--db",
+                    str(work / "floor.duckdb"), "--cache-dir", str(work / "floor-cache"), "--base-url", base_url,
+                    "--model", "m", "--api-key", "cpu", "--write-jsonl", str(bodies)],
+                   cwd=ROOT, capture_output=True, text=True, check=True)
+    from fazhi.agent.providers import Profile
+
+    done = subprocess.run([sys.executable, "-c", FLOOR, str(bodies), base_url, str(Profile.concurrency)],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    imported, posted, requests = done.stdout.split()
+    return float(imported), float(posted), int(requests)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=1000)
     parser.add_argument("--profile", type=Path, help="write the cProfile stats of the first run here")
     parser.add_argument("--top", type=int, default=25, help="functions of the profile to print (cumulative)")
+    parser.add_argument("--floor", action="store_true", help="also measure the bare openai client (see above)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fazhi-cpu-") as tmp:
         work = Path(tmp)
@@ -86,6 +131,7 @@ def main() -> None:
         try:
             cpu, steady, requests = measured_run(corpus, work / "first.duckdb", cache, base_url, args.profile)
             wall, line = cached_rerun(corpus, work / "again.duckdb", cache, base_url)
+            floor = sdk_floor(corpus, work, base_url) if args.floor else None
         finally:
             fake.terminate()
             fake.wait()
@@ -96,6 +142,11 @@ def main() -> None:
           f"{1000 * steady:.2f} ms per document")
     print(f"  fully cached re-run into a new database (fresh process): {wall:.2f} s wall")
     print(f"    {line}")
+    if floor:
+        imported, posted, sent = floor
+        print(f"  the bare openai client, fresh process: import {imported:.2f} s, posting the run's {sent} bodies "
+              f"{posted:.2f} s = {1000 * (imported + posted) / args.docs:.2f} ms per document of CPU; fazhi's own: "
+              f"{1000 * (cpu - imported - posted) / args.docs:.2f} ms per document")
     if args.profile:
         pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(args.top)
 

@@ -160,3 +160,13 @@ def test_a_document_done_between_unusable_failures_keeps_the_run_going() -> None
     assert runner.stop is not None and runner.stop[0] == ("3 documents in a row failed on an error every request "
                                                           "would meet: model request failed: AuthenticationError: "
                                                           "bad key")
+
+
+def test_an_item_found_in_two_overlapping_chunks_is_kept_once_in_text_order() -> None:
+    from fazhi.agent.backends import dedupe
+
+    first = {"name": "a", "value": 12, "start": 40, "end": 50}
+    twice = {"end": 50, "start": 40, "value": 12, "name": "a"}  # the same item from the next chunk
+    other = {"name": "a", "value": 13, "start": 40, "end": 50}  # another number at the same place
+    earlier = {"name": "b", "value": 1, "start": 3, "end": 9}
+    assert dedupe([first, twice, other, earlier]) == [earlier, first, other]
