@@ -418,7 +418,7 @@ def place(answer: BaseModel, piece: Piece, layout: Layout, stored: str) -> list[
     index = source_index(piece.text(layout))
     placed, seen = [], Counter[tuple[Any, ...]]()
     for item in getattr(answer, "items", []):
-        key = (normalise(item.evidence), *sorted((k, v) for k, v in item if isinstance(v, int | float)))
+        key = (normalise(item.evidence), *sorted((k, v) for k, v in vars(item).items() if isinstance(v, int | float)))
         span = occurrence(index, item.evidence, seen[key]) or occurrence(index, item.evidence, 0)
         seen[key] += 1
         if span is None:
