@@ -20,7 +20,9 @@ the run's CPU is fazhi's own.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
+import json
 import os
 import pstats
 import subprocess
@@ -76,28 +78,31 @@ def cached_rerun(corpus: Path, db: Path, cache: Path, base_url: str) -> tuple[fl
     return elapsed, done.stderr.strip().splitlines()[0]
 
 
-FLOOR = """
-import asyncio, json, os, sys
-def cpu():
-    t = os.times()
-    return t.user + t.system
-start = cpu()
-import openai, httpx2
-imported = cpu()
-bodies = [json.loads(line)["body"] for line in open(sys.argv[1], encoding="utf-8")]
-async def main():
-    client = openai.AsyncOpenAI(base_url=sys.argv[2], api_key="cpu")
-    queue = list(reversed(bodies))
-    async def worker():
-        while queue:
-            response = await client.post("/chat/completions", body=queue.pop(), cast_to=httpx2.Response)
-            json.loads(response.content)
-    await asyncio.gather(*(worker() for _ in range(int(sys.argv[3]))))
-    await client.close()
-begun = cpu()
-asyncio.run(main())
-print(imported - start, cpu() - begun, len(bodies))
-"""
+def bare_client(bodies_file: str, base_url: str, concurrency: int) -> None:
+    """Run by `sdk_floor` in a fresh process: prints the CPU seconds of `import openai`, the CPU seconds of
+    posting every body through a plain `AsyncOpenAI` by `concurrency` workers, and how many were posted."""
+    start = cpu_seconds()
+    import httpx2
+    import openai
+
+    imported = cpu_seconds()
+    bodies = [json.loads(line)["body"] for line in Path(bodies_file).read_text(encoding="utf-8").splitlines()]
+
+    async def post_all() -> None:
+        client = openai.AsyncOpenAI(base_url=base_url, api_key="cpu")
+        queue = list(reversed(bodies))
+
+        async def worker() -> None:
+            while queue:
+                response = await client.post("/chat/completions", body=queue.pop(), cast_to=httpx2.Response)
+                json.loads(response.content)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await client.close()
+
+    begun = cpu_seconds()
+    asyncio.run(post_all())
+    print(imported - start, cpu_seconds() - begun, len(bodies))
 
 
 def sdk_floor(corpus: Path, work: Path, base_url: str) -> tuple[float, float, int]:
@@ -109,8 +114,9 @@ def sdk_floor(corpus: Path, work: Path, base_url: str) -> tuple[float, float, in
                    cwd=ROOT, capture_output=True, text=True, check=True)
     from fazhi.agent.providers import Profile
 
-    done = subprocess.run([sys.executable, "-c", FLOOR, str(bodies), base_url, str(Profile.concurrency)],
-                          cwd=ROOT, capture_output=True, text=True, check=True)
+    child = f"from fazhi.evals.cpu import bare_client; bare_client({str(bodies)!r}, {base_url!r}, " \
+            f"{Profile.concurrency})"
+    done = subprocess.run([sys.executable, "-c", child], cwd=ROOT, capture_output=True, text=True, check=True)
     imported, posted, requests = done.stdout.split()
     return float(imported), float(posted), int(requests)
 
